@@ -1,0 +1,121 @@
+"""Idempotency records: ``Idempotency-Key`` → the first response, in the shared database.
+
+A request *claims* its key before the command runs and *completes* it with the response.
+A retry with the same key and body gets the stored response; with another body, a refusal.
+A claim left behind by a crashed process is taken over after ``lease_seconds``; commands
+derive their ids from the key (see ``derived_id``), so a taken-over command finds the work
+already done instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from .sql import SqlDatabase
+
+
+class ClaimOutcome(Enum):
+    NEW = "new"  # go ahead, then complete() or abandon()
+    REPLAY = "replay"  # the stored response is the answer
+    MISMATCH = "mismatch"  # the key was used with another request body
+    IN_PROGRESS = "in_progress"  # the first request with this key is still running
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: ClaimOutcome
+    status_code: int = 0
+    body: bytes = b""
+    content_type: str = ""
+
+
+def derived_id(scope: str, key: str, purpose: str) -> UUID:
+    """A deterministic id for what a keyed request creates (the same on every retry)."""
+    return uuid5(NAMESPACE_URL, f"smsplat:idempotency:{scope}:{key}:{purpose}")
+
+
+class IdempotencyStore:
+    def __init__(
+        self, db: SqlDatabase, lease_seconds: float = 60, retention: timedelta = timedelta(days=1)
+    ) -> None:
+        self.db = db
+        self.lease = timedelta(seconds=lease_seconds)
+        self.retention = retention
+
+    def create_tables(self) -> None:
+        ts = "TIMESTAMPTZ" if self.db.dialect == "postgres" else "TEXT"
+        blob = "BYTEA" if self.db.dialect == "postgres" else "BLOB"
+        with self.db.transaction() as tx:
+            tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS idempotency_keys (
+                    scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                    state TEXT NOT NULL, status_code INTEGER, body {blob}, content_type TEXT,
+                    claimed_at {ts} NOT NULL, PRIMARY KEY (scope, key))"""
+            )
+
+    def claim(self, scope: str, key: str, fingerprint: str, now: datetime) -> Claim:
+        stamp = self._time(now)
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO idempotency_keys (scope, key, fingerprint, state, claimed_at) "
+                "VALUES (%s, %s, %s, 'running', %s) ON CONFLICT (scope, key) DO NOTHING",
+                (scope, key, fingerprint, stamp),
+            )
+            if tx.rowcount == 1:
+                return Claim(ClaimOutcome.NEW)
+            rows = tx.execute(
+                "SELECT fingerprint, state, status_code, body, content_type, claimed_at "
+                "FROM idempotency_keys WHERE scope = %s AND key = %s",
+                (scope, key),
+            )
+            stored_fp, state, status, body, content_type, claimed_at = rows[0]
+            if stored_fp != fingerprint:
+                return Claim(ClaimOutcome.MISMATCH)
+            if state == "done":
+                return Claim(ClaimOutcome.REPLAY, int(status), bytes(body), content_type)
+            if self._parse(claimed_at) + self.lease > now:
+                return Claim(ClaimOutcome.IN_PROGRESS)
+            tx.execute(
+                "UPDATE idempotency_keys SET claimed_at = %s WHERE scope = %s AND key = %s",
+                (stamp, scope, key),
+            )
+            return Claim(ClaimOutcome.NEW)
+
+    def complete(
+        self, scope: str, key: str, status_code: int, body: bytes, content_type: str
+    ) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE idempotency_keys SET state = 'done', status_code = %s, body = %s, "
+                "content_type = %s WHERE scope = %s AND key = %s",
+                (status_code, body, content_type, scope, key),
+            )
+
+    def abandon(self, scope: str, key: str) -> None:
+        """Forget a claim whose request failed on our side (5xx), so a retry may run."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "DELETE FROM idempotency_keys WHERE scope = %s AND key = %s AND state = 'running'",
+                (scope, key),
+            )
+
+    def purge(self, now: datetime) -> int:
+        """Forget completed keys older than the retention (a retry after that runs anew)."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "DELETE FROM idempotency_keys WHERE state = 'done' AND claimed_at < %s",
+                (self._time(now - self.retention),),
+            )
+            return tx.rowcount
+
+    def _time(self, value: datetime) -> object:
+        if self.db.dialect == "postgres":
+            return value
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    @staticmethod
+    def _parse(value: object) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

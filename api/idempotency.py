@@ -1,0 +1,83 @@
+"""``Idempotency-Key`` on every state-changing call (contract: Idempotency).
+
+Keys are scoped to the caller (a hash of its token) and the route, so two callers never see
+each other's responses. The fingerprint covers method, path, query and body: the same key
+with another request is refused with ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..adapters.idempotency import ClaimOutcome, IdempotencyStore
+from ..commands.ports import Clock
+from .problems import problem_response
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_KEY_LENGTH = 255
+
+
+def scope_of(request: Request) -> str:
+    caller = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()[:32]
+    return f"{caller}:{request.method}:{request.url.path}"
+
+
+class IdempotencyMiddleware(BaseHTTPMiddleware):
+    def __init__(self, app: object, store: IdempotencyStore, clock: Clock) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.store = store
+        self.clock = clock
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        key = request.headers.get("idempotency-key")
+        if request.method not in MUTATING or key is None:
+            return await call_next(request)
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            return problem_response(
+                422, "validation_error", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
+            )
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            b"\0".join([request.method.encode(), str(request.url).encode(), body])
+        ).hexdigest()
+        scope = scope_of(request)
+        claim = await run_in_threadpool(self.store.claim, scope, key, fingerprint, self.clock.now())
+        if claim.outcome is ClaimOutcome.REPLAY:
+            return Response(
+                claim.body,
+                claim.status_code,
+                media_type=claim.content_type,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        if claim.outcome is ClaimOutcome.MISMATCH:
+            return problem_response(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used with a different request.",
+            )
+        if claim.outcome is ClaimOutcome.IN_PROGRESS:
+            return problem_response(
+                409, "idempotency_key_in_use", "A request with this Idempotency-Key is running."
+            )
+        request.state.idempotency = (scope, key)
+        try:
+            response = await call_next(request)
+        except BaseException:
+            await run_in_threadpool(self.store.abandon, scope, key)
+            raise
+        if response.status_code >= 500:
+            await run_in_threadpool(self.store.abandon, scope, key)
+            return response
+        chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+        content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+        media_type = response.headers.get("content-type", "application/json")
+        await run_in_threadpool(
+            self.store.complete, scope, key, response.status_code, content, media_type
+        )
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return Response(content, response.status_code, headers=headers)

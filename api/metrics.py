@@ -1,0 +1,62 @@
+"""Prometheus metrics: HTTP traffic, and how far each read model trails its event log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..infra.bootstrap import Container
+
+
+class ProjectionLagCollector(Collector):
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "smsplat_projection_lag_events",
+            "Events stored but not yet applied, per read model",
+            labels=["read_model"],
+        )
+        for follower in self.container.followers:
+            head = follower.head()
+            for name, position in follower.positions().items():
+                lag.add_metric([name], head - position)
+        yield lag
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "smsplat_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "smsplat_http_request_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=registry,
+        )
+
+
+class HttpMetricsMiddleware(BaseHTTPMiddleware):
+    def __init__(self, app: object, metrics: HttpMetrics) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.metrics = metrics
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        self.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+        self.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,124 @@
+"""problem+json (RFC 9457) errors with the contract's stable ``code``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ..domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_CODE = {
+    "validation_error": 422,
+    "not_found": 404,
+    "invalid_package": 422,
+    "no_active_product": 409,
+    "not_refundable": 409,
+    "insufficient_quota": 409,
+    "quota_conflict": 409,
+    "conflict": 409,
+    "invalid_phone": 422,
+    "not_mainland_mobile": 422,
+    "quota_busy": 503,
+}
+
+TITLE_BY_STATUS = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiProblem(Exception):
+    """An HTTP-level refusal (authentication, access, request shape)."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    status: int, code: str, detail: str, title: str | None = None, **extra: Any
+) -> Response:
+    body = {
+        "type": f"https://smsplat.dev/problems/{code}",
+        "title": title or TITLE_BY_STATUS.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(
+        json.dumps(body, ensure_ascii=False), status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> Response:
+        errors = [{"field": p.field, "code": p.code, "message": p.message} for p in exc.problems]
+        extra: dict[str, Any] = {"errors": errors} if errors else {}
+        status = STATUS_BY_CODE.get(exc.code, 409)
+        return problem_response(status, exc.code, exc.detail, exc.title, **extra)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(_: Request, exc: ApiProblem) -> Response:
+        return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
+                "code": "validation_error",
+                "message": err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422, "validation_error", "The request has invalid fields.", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        code = CODE_BY_STATUS.get(exc.status_code, "error")
+        return problem_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(500, "internal_error", "An unexpected error occurred.")

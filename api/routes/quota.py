@@ -1,0 +1,187 @@
+"""Packages, balance, the quota history (ledger) and alerts (Q1–Q5, Q9–Q12)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ...domain.ledger import EntryKind
+from ...projections.quota_ledger import LedgerQuery, LedgerRow
+from ..auth import Caller, Services, require_account_access
+from ..problems import ApiProblem
+from ..schemas import (
+    AccountBalanceOut,
+    AlertOut,
+    AlertsOut,
+    BalanceOut,
+    LedgerEntryOut,
+    LedgerPageOut,
+    PurchaseIn,
+    PurchaseOut,
+    ReferenceOut,
+    beijing,
+)
+from .accounts import keyed_id
+from .times import as_instant
+
+router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["quota"])
+
+MAX_PAGE = 1000
+CSV_COLUMNS = [
+    "entry_id", "sequence", "at", "kind", "units", "available_change", "available_after",
+    "locked_after", "reference_type", "reference_id", "related_type", "related_id",
+    "product", "actor",
+]  # fmt: skip
+
+
+@router.post("/purchases", status_code=201, response_model=PurchaseOut)
+def buy_package(
+    account_id: UUID, body: PurchaseIn, request: Request, caller: Caller, c: Services
+) -> PurchaseOut:
+    """Buy a 1,000, 5,000 or 10,000-unit package (Q1); needs an active product (Q3)."""
+    require_account_access(caller, account_id, c)
+    purchase_id = str(keyed_id(request, "purchase") or uuid4())
+    change = c.quota.purchase(account_id, body.package_size, purchase_id, caller.actor)
+    units = int(body.package_size)
+    return PurchaseOut(
+        purchase_id=purchase_id,
+        package_size=units,
+        units=units,
+        entry_id=change.entry_id,
+        balance=BalanceOut.of(change.balance),
+    )
+
+
+@router.post(
+    "/purchases/{purchase_id}/refund",
+    status_code=409,
+    responses={409: {"description": "Always: packages are not refundable (Q2)."}},
+)
+def refund_package(account_id: UUID, purchase_id: str, caller: Caller, c: Services) -> None:
+    """Packages are never refunded (Q2): always 409 ``not_refundable``; nothing changes."""
+    require_account_access(caller, account_id, c)
+    c.quota.refuse_refund(account_id, purchase_id)
+
+
+@router.get("/balance", response_model=AccountBalanceOut)
+def balance(
+    account_id: UUID,
+    caller: Caller,
+    c: Services,
+    as_of: Annotated[
+        str | None, Query(description="ISO 8601 instant; naive means Beijing time (Q12).")
+    ] = None,
+) -> AccountBalanceOut:
+    require_account_access(caller, account_id, c)
+    instant = as_instant(as_of, "as_of") if as_of else None
+    figures = c.ledger.balance(str(account_id), instant)
+    return AccountBalanceOut(
+        account_id=str(account_id),
+        as_of=beijing(instant) if instant else None,
+        **BalanceOut.of(figures).model_dump(),
+    )
+
+
+@router.get(
+    "/ledger",
+    response_model=LedgerPageOut,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV on Accept: text/csv"}
+    },
+)
+def ledger(
+    account_id: UUID,
+    request: Request,
+    caller: Caller,
+    c: Services,
+    from_: Annotated[str | None, Query(alias="from", description="Entries at or after.")] = None,
+    to: Annotated[str | None, Query(description="Entries before.")] = None,
+    kind: Annotated[
+        list[str] | None, Query(description="purchase, lock, release, charge, refund")
+    ] = None,
+    cursor: Annotated[int, Query(ge=0, description="next_cursor of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> LedgerPageOut | Response:
+    """The quota history, oldest first (Q12). ``Accept: text/csv`` gives the same rows as CSV."""
+    require_account_access(caller, account_id, c)
+    query = LedgerQuery(
+        account_id=str(account_id),
+        start=as_instant(from_, "from") if from_ else None,
+        end=as_instant(to, "to") if to else None,
+        kinds=_kinds(kind or []),
+        after_sequence=cursor,
+        limit=limit + 1,
+    )
+    rows = c.ledger.entries(query)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = page[-1].sequence if more else None
+    if "text/csv" in request.headers.get("accept", ""):
+        headers = {"X-Next-Cursor": str(next_cursor)} if next_cursor else {}
+        return Response(_csv(page), media_type="text/csv; charset=utf-8", headers=headers)
+    return LedgerPageOut(items=[_entry_out(r) for r in page], next_cursor=next_cursor)
+
+
+@router.get("/alerts", response_model=AlertsOut)
+def alerts(account_id: UUID, caller: Caller, c: Services) -> AlertsOut:
+    """Alerts raised for the account, newest first (Q9 ``low_balance``)."""
+    require_account_access(caller, account_id, c)
+    return AlertsOut(
+        items=[
+            AlertOut(
+                alert_id=a.alert_id,
+                kind=a.kind,
+                at=beijing(a.at),
+                phone=a.phone,
+                message_id=a.message_id,
+                available=a.available,
+            )
+            for a in c.alerts.for_account(str(account_id))
+        ]
+    )
+
+
+def _kinds(values: list[str]) -> tuple[EntryKind, ...]:
+    names = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    try:
+        return tuple(EntryKind(n) for n in names)
+    except ValueError:
+        allowed = ", ".join(k.value for k in EntryKind)
+        raise ApiProblem(422, "validation_error", f"kind must be among: {allowed}.") from None
+
+
+def _entry_out(row: LedgerRow) -> LedgerEntryOut:
+    return LedgerEntryOut(
+        entry_id=row.entry_id,
+        sequence=row.sequence,
+        at=beijing(row.at),
+        kind=row.kind,
+        units=row.units,
+        available_change=row.available_change,
+        available_after=row.available_after,
+        locked_after=row.locked_after,
+        reference=ReferenceOut(type=row.reference.type, id=row.reference.id),
+        related=ReferenceOut(type=row.related.type, id=row.related.id) if row.related else None,
+        product=row.product,
+        actor=row.actor,
+    )
+
+
+def _csv(rows: list[LedgerRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [
+                r.entry_id, r.sequence, beijing(r.at).isoformat(), r.kind, r.units,
+                r.available_change, r.available_after, r.locked_after, r.reference.type,
+                r.reference.id, r.related.type if r.related else "",
+                r.related.id if r.related else "", r.product or "", r.actor,
+            ]
+        )  # fmt: skip
+    return out.getvalue()

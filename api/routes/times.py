@@ -1,0 +1,23 @@
+"""Parsing instants from query strings: ISO 8601; without an offset, Beijing time."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ..problems import ApiProblem
+from ..schemas import BEIJING
+
+
+def as_instant(text: str, field: str) -> datetime:
+    try:
+        # A "+" in an unencoded query string arrives as a space: put the offset back.
+        value = datetime.fromisoformat(re.sub(r" (\d{2}:?\d{2})$", r"+\1", text.strip()))
+    except ValueError:
+        raise ApiProblem(
+            422,
+            "validation_error",
+            f"{field} must be an ISO 8601 time, e.g. 2026-11-26T09:00:00+08:00.",
+            errors=[{"field": field, "code": "validation_error", "message": "not ISO 8601"}],
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)

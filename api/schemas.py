@@ -1,0 +1,141 @@
+"""Request and response bodies of the HTTP API (what the OpenAPI schema shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain.ledger import Balance
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing(value: datetime) -> datetime:
+    """Times go out in Beijing time with their offset (domain rules: all times Beijing)."""
+    return value.astimezone(BEIJING)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewAccountIn(Strict):
+    name: Any = Field(description="The customer's name (1–100 characters).")
+    verification_phone: Any = Field(
+        description="Mainland mobile that low-balance alerts go to (Q9).", examples=["13800138000"]
+    )
+
+
+class NewAccountOut(BaseModel):
+    account_id: str
+    api_key: str = Field(description="Shown once; only its hash is stored.")
+    name: str
+    verification_phone: str
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    name: str
+    verification_phone: str
+    products: list[str]
+    created_at: datetime
+
+
+class ProductIn(Strict):
+    product: Any = Field(
+        examples=["site"], description="site, mall, lite, edu, interactive, flyer or miniapp"
+    )
+
+
+class ProductsOut(BaseModel):
+    account_id: str
+    products: list[str]
+
+
+class PurchaseIn(Strict):
+    package_size: Any = Field(examples=[1000], description="1000, 5000 or 10000 (Q1).")
+
+
+class BalanceOut(BaseModel):
+    available: int
+    locked: int
+    purchased_total: int
+    charged_total: int
+    refunded_total: int
+
+    @classmethod
+    def of(cls, balance: Balance) -> BalanceOut:
+        return cls(
+            available=balance.available,
+            locked=balance.locked,
+            purchased_total=balance.purchased_total,
+            charged_total=balance.charged_total,
+            refunded_total=balance.refunded_total,
+        )
+
+
+class AccountBalanceOut(BalanceOut):
+    account_id: str
+    as_of: datetime | None = Field(None, description="The instant asked for, if any (Q12).")
+
+
+class PurchaseOut(BaseModel):
+    purchase_id: str
+    package_size: int
+    units: int
+    entry_id: str
+    balance: BalanceOut
+
+
+class ReferenceOut(BaseModel):
+    type: str = Field(description="purchase, send or message")
+    id: str
+
+
+class LedgerEntryOut(BaseModel):
+    entry_id: str
+    sequence: int = Field(description="Position in the account's quota history (1, 2, ...).")
+    at: datetime
+    kind: str = Field(description="purchase, lock, release, charge or refund")
+    units: int = Field(description="Units the entry moved (always positive).")
+    available_change: int = Field(description="Signed change of the available units.")
+    available_after: int
+    locked_after: int
+    reference: ReferenceOut
+    related: ReferenceOut | None = Field(
+        None, description="The charge a refund gives back; the lock a charge consumed."
+    )
+    product: str | None
+    actor: str = Field(description="Who caused it: operator, account:<id> or system.")
+
+
+class LedgerPageOut(BaseModel):
+    items: list[LedgerEntryOut]
+    next_cursor: int | None = Field(
+        None, description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    kind: str
+    at: datetime
+    phone: str
+    message_id: str | None
+    available: int | None
+
+
+class AlertsOut(BaseModel):
+    items: list[AlertOut]
+
+
+class SimClockIn(Strict):
+    advance_seconds: float | None = Field(None, ge=0)
+    now: datetime | None = None
+
+
+class SimClockOut(BaseModel):
+    now: datetime

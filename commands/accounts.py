@@ -1,0 +1,113 @@
+"""The accounts application: creating accounts, activating products, checking API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from ..domain.accounts import Account, new_api_key, split_api_key, validate_new_account
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.products import Product
+from .ports import ChangeListener, Clock
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account_id: UUID
+    api_key: str  # shown once; only its hash is stored
+
+
+class AccountExists(InvalidInput):
+    code = "conflict"
+    title = "Account already exists"
+
+
+class AccountsApp(Application[UUID]):
+    """Bounded context "accounts": its own event table, rarely written."""
+
+    name = "accounts"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
+
+    def __init__(
+        self, env: dict[str, Any] | None, clock: Clock, on_change: ChangeListener | None = None
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.on_change = on_change
+
+    def create_account(
+        self,
+        name: object,
+        verification_phone: object,
+        actor: str,
+        account_id: UUID | None = None,
+    ) -> NewAccount:
+        """Create an account; ``account_id`` may be derived from an idempotency key."""
+        clean_name, phone = validate_new_account(name, verification_phone)
+        account_id = account_id or uuid4()
+        api_key, key_hash = new_api_key(account_id)
+        account = Account.create(account_id, clean_name, phone, key_hash, actor, self.clock.now())
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise AccountExists(f"Account {account_id} already exists.") from None
+        self._changed()
+        return NewAccount(account_id, api_key)
+
+    def activate_product(self, account_id: UUID, product: object, actor: str) -> list[str]:
+        """Activate a product (idempotent); returns the account's active products."""
+        try:
+            chosen = Product(product if isinstance(product, str) else "")
+        except ValueError:
+            choices = ", ".join(p.value for p in Product)
+            raise InvalidInput(f"product must be one of: {choices}.") from None
+        for _ in range(5):
+            account = self.account(account_id)
+            if not account.activate(chosen, actor, self.clock.now()):
+                return list(account.products)
+            try:
+                self.save(account)
+            except IntegrityError:
+                continue  # a concurrent change: reload and decide again
+            self._changed()
+            return list(account.products)
+        raise RuntimeError("account kept changing concurrently")  # pragma: no cover
+
+    def account(self, account_id: UUID) -> Account:
+        try:
+            account: object = self.repository.get(account_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"No account {account_id}.") from None
+        assert isinstance(account, Account)
+        return account
+
+    def exists(self, account_id: UUID) -> bool:
+        return account_id in self.repository
+
+    def authenticate(self, api_key: str) -> UUID | None:
+        """The account an API key belongs to, or None when it is not a valid key."""
+        parts = split_api_key(api_key)
+        if parts is None:
+            return None
+        account_id, secret = parts
+        try:
+            account = self.account(account_id)
+        except NotFound:
+            return None
+        return account_id if account.key_matches(secret) else None
+
+    # -- the quota context's view of accounts (commands.quota.AccountDirectory) ---------
+
+    def require_can_buy(self, account_id: UUID) -> None:
+        self.account(account_id).require_active_product()
+
+    def alert_phone(self, account_id: UUID) -> str:
+        return self.account(account_id).verification_phone
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

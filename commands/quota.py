@@ -1,0 +1,210 @@
+"""The quota application: the only writer of account quota pools.
+
+Each command loads the account's pool, lets the domain decide, and saves the resulting
+event(s) in one transaction. A concurrent writer makes the save fail on the pool's version
+(optimistic concurrency); the command is then decided again on the fresh pool, so two
+charges can never overspend. A save can also fail *after* committing (seen when PostgreSQL
+restarts): before deciding again we look for our own entry among the events stored since
+we loaded, so a command is never applied twice.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from ..domain.errors import DomainError
+from ..domain.ledger import Balance, Reference
+from ..domain.packages import package_units
+from ..domain.quota import QuotaPool, quota_pool_id
+from .ports import ChangeListener, Clock
+
+MAX_ATTEMPTS = 50
+
+
+class AccountDirectory(Protocol):
+    """What the quota context needs to know about accounts."""
+
+    def require_can_buy(self, account_id: UUID) -> None:
+        """Raise unless the account exists and has an active product (Q3)."""
+
+    def alert_phone(self, account_id: UUID) -> str:
+        """The verification phone that low-balance alerts go to (Q9)."""
+        ...
+
+
+class QuotaBusy(DomainError):
+    code = "quota_busy"
+    title = "Quota pool busy"
+
+
+@dataclass(frozen=True)
+class QuotaChange:
+    """The outcome of a quota command: the entry it recorded and the balance right after."""
+
+    entry_id: str
+    sequence: int
+    balance: Balance
+
+
+class QuotaApp(Application[UUID]):
+    """Bounded context "quota": pools, with snapshots so a long history loads fast."""
+
+    name = "quota"
+    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
+    snapshotting_intervals = {QuotaPool: 200}  # noqa: RUF012
+
+    def __init__(
+        self,
+        env: dict[str, Any] | None,
+        clock: Clock,
+        accounts: AccountDirectory,
+        on_change: ChangeListener | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.accounts = accounts
+        self.on_change = on_change
+
+    # -- commands -----------------------------------------------------------------------
+
+    def purchase(
+        self, account_id: UUID, package_size: object, purchase_id: str, actor: str
+    ) -> QuotaChange:
+        """Q1, Q3: buy a package. Buying again with the same ``purchase_id`` changes nothing."""
+        units = package_units(package_size)
+        self.accounts.require_can_buy(account_id)
+        pool = self._pool_or_none(account_id)
+        if pool is not None and pool.has_purchase(purchase_id):
+            return self._outcome_of(pool, Reference("purchase", purchase_id))
+        return self._change(
+            account_id,
+            lambda p, at: p.purchase(purchase_id, units, units, actor, at),
+        )
+
+    def refuse_refund(self, account_id: UUID, purchase_id: str) -> None:
+        """Q2: always refused (NotRefundable, or NotFound for another account's purchase)."""
+        self._existing_or_empty(account_id).refuse_refund(purchase_id)
+
+    def lock(
+        self, account_id: UUID, send_id: str, units: int, product: str | None, actor: str
+    ) -> QuotaChange:
+        return self._change(account_id, lambda p, at: p.lock(send_id, units, product, actor, at))
+
+    def release(self, account_id: UUID, send_id: str, actor: str) -> QuotaChange:
+        return self._change(account_id, lambda p, at: p.release(send_id, actor, at))
+
+    def charge(
+        self,
+        account_id: UUID,
+        reference: Reference,
+        units: int,
+        product: str | None,
+        actor: str,
+    ) -> QuotaChange:
+        return self._change(
+            account_id, lambda p, at: p.charge(reference, units, product, actor, at)
+        )
+
+    def charge_lock(
+        self, account_id: UUID, send_id: str, units: int, product: str | None, actor: str
+    ) -> QuotaChange:
+        return self._change(
+            account_id, lambda p, at: p.charge_lock(send_id, units, product, actor, at)
+        )
+
+    def refund(
+        self,
+        account_id: UUID,
+        reference: Reference,
+        charge: Reference,
+        units: int,
+        product: str | None,
+        actor: str,
+    ) -> QuotaChange:
+        return self._change(
+            account_id,
+            lambda p, at: p.refund(reference, charge, units, product, actor, at),
+        )
+
+    # -- queries ------------------------------------------------------------------------
+
+    def balance(self, account_id: UUID) -> Balance:
+        """The balance as the event store has it now (final, not eventually consistent)."""
+        return self._existing_or_empty(account_id).balance
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _change(
+        self, account_id: UUID, decide: Callable[[QuotaPool, datetime], object]
+    ) -> QuotaChange:
+        for attempt in range(MAX_ATTEMPTS):
+            pool = self._pool_or_none(account_id)
+            if pool is None:
+                pool = QuotaPool.open(
+                    account_id, self.accounts.alert_phone(account_id), self.clock.now()
+                )
+                base_version = 0
+            else:
+                base_version = pool.version
+            decide(pool, self.clock.now())
+            mine = [e for e in pool.pending_events if isinstance(e, QuotaPool.EntryRecorded)]
+            try:
+                self.save(pool)
+            except IntegrityError:
+                stored = self._stored_twin(pool.id, base_version, mine[0])
+                if stored is not None:
+                    return stored
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            if self.on_change is not None:
+                self.on_change()
+            return QuotaChange(mine[0].entry_id, mine[0].originator_version, pool.balance)
+        raise QuotaBusy("The account's quota is under heavy concurrent use; try again.")
+
+    def _stored_twin(
+        self, pool_id: UUID, base_version: int, mine: QuotaPool.EntryRecorded
+    ) -> QuotaChange | None:
+        """Our own entry, if a save that reported failure had in fact committed it."""
+        for event in self.events.get(pool_id, gt=base_version):
+            if (
+                isinstance(event, QuotaPool.EntryRecorded)
+                and event.kind == mine.kind
+                and event.reference == mine.reference
+                and event.units == mine.units
+                and event.related == mine.related
+                and event.actor == mine.actor
+            ):
+                fresh: object = self.repository.get(pool_id)
+                assert isinstance(fresh, QuotaPool)
+                return QuotaChange(event.entry_id, event.originator_version, fresh.balance)
+        return None
+
+    def _outcome_of(self, pool: QuotaPool, reference: Reference) -> QuotaChange:
+        for event in self.events.get(pool.id):
+            if isinstance(event, QuotaPool.EntryRecorded) and event.reference == str(reference):
+                return QuotaChange(event.entry_id, event.originator_version, pool.balance)
+        raise LookupError(reference)  # pragma: no cover - has_purchase said it exists
+
+    def _pool_or_none(self, account_id: UUID) -> QuotaPool | None:
+        try:
+            pool: object = self.repository.get(quota_pool_id(account_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(pool, QuotaPool)
+        return pool
+
+    def _existing_or_empty(self, account_id: UUID) -> QuotaPool:
+        pool = self._pool_or_none(account_id)
+        if pool is None:
+            self.accounts.alert_phone(account_id)  # NotFound for an unknown account
+            return QuotaPool.open(account_id, "", self.clock.now())
+        return pool

@@ -1,0 +1,129 @@
+"""Accounts (账号): the customer, its API key, its verification phone and active products."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from .errors import DomainError, NoActiveProduct, Problems
+from .phones import parse_mainland_mobile
+from .products import Product
+
+API_KEY_PREFIX = "smsk"
+MAX_NAME_LENGTH = 100
+
+
+def hash_secret(secret: str) -> str:
+    """API keys are 256-bit random secrets, so a plain SHA-256 is enough (no brute force)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_api_key(account_id: UUID) -> tuple[str, str]:
+    """A new API key ``smsk_<account hex>_<secret>`` and the hash that is stored of it.
+
+    The account id inside the key lets authentication load exactly one account.
+    """
+    secret = secrets.token_urlsafe(32)
+    return f"{API_KEY_PREFIX}_{account_id.hex}_{secret}", hash_secret(secret)
+
+
+def split_api_key(api_key: str) -> tuple[UUID, str] | None:
+    """The account id and secret of a well-formed key, or None."""
+    prefix, _, rest = api_key.partition("_")
+    account_hex, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not secret:
+        return None
+    try:
+        return UUID(hex=account_hex), secret
+    except ValueError:
+        return None
+
+
+def validate_new_account(name: object, verification_phone: object) -> tuple[str, str]:
+    """Every problem with a new account's fields, or the clean (name, phone)."""
+    problems = Problems()
+    clean_name = name.strip() if isinstance(name, str) else ""
+    if not clean_name:
+        problems.add("name", "validation_error", "name is required.")
+    elif len(clean_name) > MAX_NAME_LENGTH:
+        problems.add("name", "validation_error", f"name is at most {MAX_NAME_LENGTH} characters.")
+    phone = ""
+    if not isinstance(verification_phone, str):
+        problems.add("verification_phone", "validation_error", "verification_phone is required.")
+    else:
+        try:
+            phone = parse_mainland_mobile(verification_phone)
+        except DomainError as exc:
+            problems.add("verification_phone", exc.code, exc.detail)
+    problems.raise_if_any()
+    return clean_name, phone
+
+
+class Account(Aggregate):
+    """A customer account. Its quota lives in its own aggregate, ``QuotaPool``."""
+
+    class Created(Aggregate.Created):
+        name: str
+        verification_phone: str
+        api_key_hash: str
+        created_by: str
+
+    class ProductActivated(Aggregate.Event):
+        product: str
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Account)
+            aggregate.products.append(self.product)
+
+    def __init__(
+        self, name: str, verification_phone: str, api_key_hash: str, created_by: str
+    ) -> None:
+        self.name = name
+        self.verification_phone = verification_phone
+        self.api_key_hash = api_key_hash
+        self.created_by = created_by
+        self.products: list[str] = []
+
+    @classmethod
+    def create(
+        cls,
+        account_id: UUID,
+        name: str,
+        verification_phone: str,
+        api_key_hash: str,
+        created_by: str,
+        at: datetime,
+    ) -> Account:
+        return cls._create(
+            cls.Created,
+            id=account_id,
+            name=name,
+            verification_phone=verification_phone,
+            api_key_hash=api_key_hash,
+            created_by=created_by,
+            timestamp=at,
+        )
+
+    def activate(self, product: Product, actor: str, at: datetime) -> bool:
+        """Activate ``product``; activating an active product changes nothing (False)."""
+        if product.value in self.products:
+            return False
+        self.trigger_event(self.ProductActivated, product=product.value, actor=actor, timestamp=at)
+        return True
+
+    def require_active_product(self) -> None:
+        """Q3: a package can only be bought alongside another active product."""
+        if not self.products:
+            raise NoActiveProduct(
+                "An SMS package can only be bought by an account with at least one active "
+                "product (site, mall, lite, edu, interactive, flyer or miniapp) (Q3)."
+            )
+
+    def key_matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.api_key_hash, hash_secret(secret))

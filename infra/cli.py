@@ -1,0 +1,96 @@
+"""The ``smsplat`` command line: serve, run projections, rebuild them, verify the ledger."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from .bootstrap import build
+from .settings import Settings
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True)
+def main(log_level: str) -> None:
+    """smsplat: event-sourced SMS platform backend."""
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--api-only",
+    is_flag=True,
+    help="Serve the API without running the projections in this process "
+    "(run `smsplat projections run` elsewhere).",
+)
+def serve(host: str, port: int, api_only: bool) -> None:
+    """Run the HTTP API and, unless --api-only, the projections, in one process."""
+    import uvicorn
+
+    from ..api.app import create_app
+
+    settings = Settings()
+    container = build(settings)
+    if not settings.operator_token:
+        click.echo(f"Operator token (SMS_OPERATOR_TOKEN unset): {container.operator_token}")
+    click.echo(f"Event store: {settings.database_url}; simulation={settings.simulation}")
+    uvicorn.run(create_app(container, run_projections=not api_only), host=host, port=port)
+
+
+@main.group()
+def projections() -> None:
+    """Read models: run or rebuild them."""
+
+
+@projections.command("run")
+def projections_run() -> None:
+    """Follow the event logs and keep the read models current, until stopped."""
+    container = build()
+    followers = container.followers
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        for follower in followers:
+            follower.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for follower in followers[1:]:
+        follower.start()
+    click.echo(f"following {', '.join(f.app.name for f in followers)}")
+    followers[0].run_forever()
+    container.close()
+
+
+@projections.command("rebuild")
+def projections_rebuild() -> None:
+    """Drop every read model and rebuild it from the events."""
+    container = build()
+    count = container.rebuild_projections()
+    container.close()
+    click.echo(f"rebuilt read models from {count} events")
+
+
+@main.group()
+def ledger() -> None:
+    """Quota ledger maintenance."""
+
+
+@ledger.command("verify")
+def ledger_verify() -> None:
+    """Replay every quota event and check the figures and the read model; exit 1 on a problem."""
+    from ..projections.ledger_audit import audit_ledger
+
+    container = build()
+    container.catch_up_projections()
+    report = audit_ledger(container.quota, container.ledger)
+    container.close()
+    click.echo(f"{report.accounts} accounts, {report.entries} entries checked")
+    for problem in report.problems:
+        click.echo(f"PROBLEM {problem}", err=True)
+    sys.exit(0 if report.ok else 1)

@@ -1,0 +1,25 @@
+"""Settings from ``SMS_*`` environment variables (or a ``.env`` file), via pydantic-settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/smsplat.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMS_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    kafka_bootstrap: str | None = None
+    operator_token: str | None = None
+    carrier_token: str | None = None
+    simulation: bool = False
+    projection_batch_size: int = Field(default=500, ge=1, le=10_000)
+    projection_poll_seconds: float = Field(default=0.5, gt=0)
+    postgres_pool_size: int = Field(default=5, ge=1)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))

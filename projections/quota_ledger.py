@@ -1,0 +1,218 @@
+"""The quota ledger and balances read model (Q12): what finance audits and dashboards read.
+
+``quota_ledger`` holds every entry with the five balance figures right after it, so the
+balance at any past instant is one indexed row (``as_of``); ``quota_balances`` holds the
+current figures per account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..adapters.sql import SqlDatabase, Tx
+from ..domain.ledger import Balance, EntryKind, Reference
+from ..domain.quota import QuotaPool, entry_from_event
+from .read_model import db_time, from_db_time, timestamp_type
+
+FIGURES = ("available", "locked", "purchased_total", "charged_total", "refunded_total")
+
+
+class QuotaLedgerReadModel:
+    name = "quota_ledger"
+    application = "quota"
+
+    def create_tables(self, tx: Tx, dialect: str) -> None:
+        ts = timestamp_type(dialect)
+        tx.execute(
+            f"""CREATE TABLE IF NOT EXISTS quota_balances (
+                pool_id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL UNIQUE,
+                available BIGINT NOT NULL, locked BIGINT NOT NULL,
+                purchased_total BIGINT NOT NULL, charged_total BIGINT NOT NULL,
+                refunded_total BIGINT NOT NULL,
+                updated_at {ts} NOT NULL, position BIGINT NOT NULL)"""
+        )
+        tx.execute(
+            f"""CREATE TABLE IF NOT EXISTS quota_ledger (
+                entry_id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                at {ts} NOT NULL,
+                kind TEXT NOT NULL,
+                units BIGINT NOT NULL,
+                available_change BIGINT NOT NULL,
+                available_after BIGINT NOT NULL, locked_after BIGINT NOT NULL,
+                purchased_after BIGINT NOT NULL, charged_after BIGINT NOT NULL,
+                refunded_after BIGINT NOT NULL,
+                reference_type TEXT NOT NULL, reference_id TEXT NOT NULL,
+                related_type TEXT, related_id TEXT,
+                product TEXT, actor TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                UNIQUE (account_id, sequence))"""
+        )
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS quota_ledger_account_at ON quota_ledger (account_id, at)"
+        )
+
+    def drop_tables(self, tx: Tx) -> None:
+        tx.execute("DROP TABLE IF EXISTS quota_ledger")
+        tx.execute("DROP TABLE IF EXISTS quota_balances")
+
+    def apply(self, tx: Tx, event: Any, position: int) -> None:
+        dialect = tx.dialect
+        if isinstance(event, QuotaPool.Opened):
+            tx.execute(
+                "INSERT INTO quota_balances (pool_id, account_id, available, locked, "
+                "purchased_total, charged_total, refunded_total, updated_at, position) "
+                "VALUES (%s, %s, 0, 0, 0, 0, 0, %s, %s)",
+                (
+                    str(event.originator_id),
+                    event.account_id,
+                    db_time(event.timestamp, dialect),
+                    position,
+                ),
+            )
+        elif isinstance(event, QuotaPool.EntryRecorded):
+            rows = tx.execute(
+                "SELECT account_id, available, locked, purchased_total, charged_total, "
+                "refunded_total FROM quota_balances WHERE pool_id = %s",
+                (str(event.originator_id),),
+            )
+            account_id, *figures = rows[0]
+            entry = entry_from_event(event, account_id)
+            after = Balance(*figures).after(entry.kind, entry.units, entry.from_lock)
+            tx.execute(
+                "INSERT INTO quota_ledger (entry_id, account_id, sequence, at, kind, units, "
+                "available_change, available_after, locked_after, purchased_after, "
+                "charged_after, refunded_after, reference_type, reference_id, related_type, "
+                "related_id, product, actor, position) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    entry.entry_id,
+                    account_id,
+                    entry.sequence,
+                    db_time(entry.at, dialect),
+                    entry.kind.value,
+                    entry.units,
+                    entry.available_change,
+                    after.available,
+                    after.locked,
+                    after.purchased_total,
+                    after.charged_total,
+                    after.refunded_total,
+                    entry.reference.type,
+                    entry.reference.id,
+                    entry.related.type if entry.related else None,
+                    entry.related.id if entry.related else None,
+                    entry.product,
+                    entry.actor,
+                    position,
+                ),
+            )
+            tx.execute(
+                "UPDATE quota_balances SET available = %s, locked = %s, purchased_total = %s, "
+                "charged_total = %s, refunded_total = %s, updated_at = %s, position = %s "
+                "WHERE pool_id = %s",
+                (
+                    after.available,
+                    after.locked,
+                    after.purchased_total,
+                    after.charged_total,
+                    after.refunded_total,
+                    db_time(entry.at, dialect),
+                    position,
+                    str(event.originator_id),
+                ),
+            )
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry_id: str
+    account_id: str
+    sequence: int
+    at: datetime
+    kind: str
+    units: int
+    available_change: int
+    available_after: int
+    locked_after: int
+    reference: Reference
+    related: Reference | None
+    product: str | None
+    actor: str
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    account_id: str
+    start: datetime | None = None  # inclusive
+    end: datetime | None = None  # exclusive
+    kinds: tuple[EntryKind, ...] = ()
+    after_sequence: int = 0
+    limit: int = 100
+
+
+class QuotaLedgerQueries:
+    """Reads of the ledger read model (eventually consistent with the event store)."""
+
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+
+    def balance(self, account_id: str, as_of: datetime | None = None) -> Balance:
+        with self.db.reading() as tx:
+            if as_of is None:
+                rows = tx.execute(
+                    f"SELECT {', '.join(FIGURES)} FROM quota_balances WHERE account_id = %s",
+                    (account_id,),
+                )
+            else:
+                rows = tx.execute(
+                    "SELECT available_after, locked_after, purchased_after, charged_after, "
+                    "refunded_after FROM quota_ledger WHERE account_id = %s AND at <= %s "
+                    "ORDER BY sequence DESC LIMIT 1",
+                    (account_id, db_time(as_of, self.db.dialect)),
+                )
+        return Balance(*(int(v) for v in rows[0])) if rows else Balance()
+
+    def entries(self, query: LedgerQuery) -> list[LedgerRow]:
+        sql = [
+            "SELECT entry_id, account_id, sequence, at, kind, units, available_change, "
+            "available_after, locked_after, reference_type, reference_id, related_type, "
+            "related_id, product, actor FROM quota_ledger WHERE account_id = %s AND sequence > %s"
+        ]
+        params: list[Any] = [query.account_id, query.after_sequence]
+        if query.start is not None:
+            sql.append("AND at >= %s")
+            params.append(db_time(query.start, self.db.dialect))
+        if query.end is not None:
+            sql.append("AND at < %s")
+            params.append(db_time(query.end, self.db.dialect))
+        if query.kinds:
+            sql.append(f"AND kind IN ({', '.join(['%s'] * len(query.kinds))})")
+            params.extend(k.value for k in query.kinds)
+        sql.append("ORDER BY sequence LIMIT %s")
+        params.append(query.limit)
+        with self.db.reading() as tx:
+            rows = tx.execute(" ".join(sql), params)
+        return [_ledger_row(r) for r in rows]
+
+
+def _ledger_row(r: tuple[Any, ...]) -> LedgerRow:
+    return LedgerRow(
+        entry_id=r[0],
+        account_id=r[1],
+        sequence=int(r[2]),
+        at=from_db_time(r[3]),
+        kind=r[4],
+        units=int(r[5]),
+        available_change=int(r[6]),
+        available_after=int(r[7]),
+        locked_after=int(r[8]),
+        reference=Reference(r[9], r[10]),
+        related=Reference(r[11], r[12]) if r[11] else None,
+        product=r[13],
+        actor=r[14],
+    )
