@@ -94,3 +94,7 @@ def ledger_verify() -> None:
     for problem in report.problems:
         click.echo(f"PROBLEM {problem}", err=True)
     sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,9 @@ from urllib.parse import unquote, urlparse
 from ..adapters.sql import PostgresDatabase, SqlDatabase, SqliteDatabase
 
 
+SQLITE_FACTORY = "smsplat.adapters.sqlite_event_store:PerApplicationSQLiteFactory"
+
+
 class UnsupportedDatabaseUrl(ValueError):
     pass
 
@@ -28,7 +31,7 @@ def event_store_env(url: str, pool_size: int = 5) -> dict[str, str]:
         path = sqlite_path(url)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": SQLITE_FACTORY,
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
         }

@@ -1,0 +1,107 @@
+"""A long random quota history, driven through the quota application as sending will drive it."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from uuid import UUID
+
+from smsplat.adapters.clock import SimulatedClock
+from smsplat.domain.errors import InsufficientQuota
+from smsplat.domain.ledger import Reference
+from smsplat.infra.bootstrap import Container
+
+PRODUCTS = ["site", "mall", "miniapp", None]
+
+
+def random_history(c: Container, clock: SimulatedClock, commands: int, seed: int) -> list[UUID]:
+    """Run ``commands`` random quota commands over a few accounts; returns the accounts."""
+    rng = random.Random(seed)
+    accounts = []
+    for i in range(3):
+        new = c.accounts.create_account(f"shop {i}", f"1380013{8000 + i:04d}", "operator")
+        c.accounts.activate_product(new.account_id, "site", "operator")
+        accounts.append(new.account_id)
+    locks: dict[UUID, list[str]] = {a: [] for a in accounts}
+    charges: dict[UUID, list[tuple[str, int]]] = {a: [] for a in accounts}
+    for n in range(commands):
+        clock.advance(rng.uniform(0, 600))
+        account = rng.choice(accounts)
+        product = rng.choice(PRODUCTS)
+        roll = rng.random()
+        try:
+            if roll < 0.06:
+                c.quota.purchase(account, rng.choice([1000, 5000]), f"p{n}", "operator")
+            elif roll < 0.55:
+                units = rng.choice([1, 1, 2, 50, 400])
+                c.quota.charge(account, Reference("message", f"m{n}"), units, product, "system")
+                charges[account].append((f"m{n}", units))
+            elif roll < 0.7:
+                c.quota.lock(account, f"s{n}", rng.randint(1, 300), product, "system")
+                locks[account].append(f"s{n}")
+            elif roll < 0.8 and locks[account]:
+                send = locks[account].pop(rng.randrange(len(locks[account])))
+                held = c.quota._pool_or_none(account).locks[send]  # type: ignore[union-attr]
+                c.quota.charge_lock(account, send, rng.randint(1, held), product, "system")
+            elif roll < 0.88 and locks[account]:
+                send = locks[account].pop(rng.randrange(len(locks[account])))
+                c.quota.release(account, send, "system")
+            elif roll < 0.97 and charges[account]:
+                message, units = charges[account].pop(rng.randrange(len(charges[account])))
+                c.quota.refund(
+                    account,
+                    Reference("refund", message),
+                    Reference("message", message),
+                    units,
+                    product,
+                    "system",
+                )
+            else:
+                c.quota.charge(account, Reference("message", f"big{n}"), 10**7, product, "system")
+        except InsufficientQuota:
+            pass
+    return accounts
+
+
+def dump_read_models(c: Container) -> dict[str, list[tuple[object, ...]]]:
+    """Every read-model row, in a stable order, for comparisons."""
+    tables = {
+        "quota_ledger": "SELECT * FROM quota_ledger ORDER BY entry_id",
+        "quota_balances": "SELECT * FROM quota_balances ORDER BY pool_id",
+        "account_alerts": "SELECT * FROM account_alerts ORDER BY alert_id",
+    }
+    with c.db.reading() as tx:
+        return {name: tx.execute(sql) for name, sql in tables.items()}
+
+
+def funded_account(c: Container, size: int = 1000) -> UUID:
+    new = c.accounts.create_account("race", "13800138000", "operator")
+    c.accounts.activate_product(new.account_id, "site", "operator")
+    c.quota.purchase(new.account_id, size, "p1", "operator")
+    return new.account_id
+
+
+def charge_until_refused(c: Container, account: UUID, tag: str, units: int) -> int:
+    """Charge ``units`` at a time until refused; returns the units this caller got."""
+    got = 0
+    n = 0
+    while True:
+        try:
+            c.quota.charge(account, Reference("message", f"{tag}-{n}"), units, "site", tag)
+        except InsufficientQuota:
+            return got
+        got += units
+        n += 1
+
+
+def process_worker(url: str, account: str, tag: str, gate: Any, queue: Any) -> None:
+    """One racing process: build its own container, wait for the start gate, charge."""
+    from tests.conftest import make_container
+
+    c = make_container(url, SimulatedClock())
+    try:
+        queue.put(("ready", tag))
+        gate.wait(60)
+        queue.put(("got", charge_until_refused(c, UUID(account), tag, units=2)))
+    finally:
+        c.close()
