@@ -144,6 +144,11 @@ class LedgerRow:
     product: str | None
     actor: str
 
+    @property
+    def from_lock(self) -> bool:
+        """A charge that consumed a scheduled send's lock (it names that lock as related)."""
+        return self.kind == EntryKind.CHARGE and self.related is not None
+
 
 @dataclass(frozen=True)
 class LedgerQuery:

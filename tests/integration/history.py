@@ -105,3 +105,10 @@ def process_worker(url: str, account: str, tag: str, gate: Any, queue: Any) -> N
         queue.put(("got", charge_until_refused(c, UUID(account), tag, units=2)))
     finally:
         c.close()
+
+
+def build_and_close(url: str) -> None:
+    """Start the whole wiring once (tables included) and stop: for start-up races."""
+    from tests.conftest import make_container
+
+    make_container(url, SimulatedClock()).close()

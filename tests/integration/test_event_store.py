@@ -1,0 +1,99 @@
+"""The event store chosen by SMS_DATABASE_URL: the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+from uuid import UUID
+
+import pytest
+from smsplat.adapters.clock import SimulatedClock
+from smsplat.domain.ledger import Reference
+from smsplat.infra.event_store import UnsupportedDatabaseUrl, event_store_env
+
+from tests.conftest import START, make_container
+from tests.integration.history import build_and_close
+
+
+def test_events_survive_a_restart(store_url: str) -> None:
+    """Q12: what was stored is there, unchanged, after the process starts again."""
+    clock = SimulatedClock(START)
+    first = make_container(store_url, clock)
+    new = first.accounts.create_account("Acme", "13800138000", "operator")
+    first.accounts.activate_product(new.account_id, "mall", "operator")
+    first.quota.purchase(new.account_id, 5000, "p1", "operator")
+    first.quota.charge(new.account_id, Reference("message", "m1"), 2, "mall", "system")
+    first.catch_up_projections()
+    before = first.ledger.balance(str(new.account_id))
+    first.close()
+
+    again = make_container(store_url, SimulatedClock(START))
+    try:
+        assert again.quota.balance(new.account_id) == before
+        assert again.ledger.balance(str(new.account_id)) == before
+        assert again.accounts.account(new.account_id).products == ["mall"]
+        assert again.accounts.authenticate(new.api_key) == new.account_id
+        assert again.catch_up_projections() == 0  # nothing applied twice after a restart
+    finally:
+        again.close()
+
+
+def test_each_application_has_its_own_event_table(store_url: str) -> None:
+    """Accounts and quota are separate bounded contexts with separate logs on both stores."""
+    c = make_container(store_url, SimulatedClock(START))
+    try:
+        new = c.accounts.create_account("Acme", "13800138000", "operator")
+        c.accounts.activate_product(new.account_id, "site", "operator")
+        c.quota.purchase(new.account_id, 1000, "p1", "operator")
+        quota_topics = {
+            n.topic for n in c.quota.recorder.select_notifications(start=None, limit=100)
+        }
+        account_topics = {
+            n.topic for n in c.accounts.recorder.select_notifications(start=None, limit=100)
+        }
+        assert all("QuotaPool" in t for t in quota_topics)
+        assert all("Account" in t for t in account_topics)
+    finally:
+        c.close()
+
+
+@pytest.mark.slow
+def test_processes_starting_together_create_the_tables_once(pg_url: str) -> None:
+    """Two processes building on an empty PostgreSQL database at once both start cleanly."""
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=build_and_close, args=(pg_url,)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+
+
+def test_database_urls_map_onto_the_library_settings() -> None:
+    pg = event_store_env("postgresql://alice:s%40cret@db.example:6543/sms", pool_size=7)
+    assert pg["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (pg["POSTGRES_HOST"], pg["POSTGRES_PORT"], pg["POSTGRES_DBNAME"]) == (
+        "db.example",
+        "6543",
+        "sms",
+    )
+    assert (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_POOL_SIZE"]) == (
+        "alice",
+        "s@cret",
+        "7",
+    )
+    assert "POSTGRES_ENABLE_DB_FUNCTIONS" not in pg
+    with pytest.raises(UnsupportedDatabaseUrl):
+        event_store_env("mysql://x/y")
+    with pytest.raises(UnsupportedDatabaseUrl):
+        event_store_env("sqlite:///:memory:")
+
+
+def test_unknown_account_has_no_pool(store_url: str) -> None:
+    c = make_container(store_url, SimulatedClock(START))
+    try:
+        from smsplat.domain.errors import NotFound
+
+        with pytest.raises(NotFound):
+            c.quota.balance(UUID(int=1))
+    finally:
+        c.close()
