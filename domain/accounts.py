@@ -36,12 +36,13 @@ def split_api_key(api_key: str) -> tuple[UUID, str] | None:
     """The account id and secret of a well-formed key, or None."""
     prefix, _, rest = api_key.partition("_")
     account_hex, _, secret = rest.partition("_")
-    if prefix != API_KEY_PREFIX or not secret:
+    if prefix != API_KEY_PREFIX or not secret or len(account_hex) != 32:
         return None
     try:
-        return UUID(hex=account_hex), secret
+        int(account_hex, 16)
     except ValueError:
         return None
+    return UUID(hex=account_hex), secret
 
 
 def validate_new_account(name: object, verification_phone: object) -> tuple[str, str]:

@@ -27,6 +27,8 @@ def parse_mainland_mobile(text: str) -> str:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(f"{text!r} is not a phone number.") from exc
+    if number.country_code == 86 and not phonenumbers.is_valid_number(number):
+        number = _international_without_plus(raw) or number
     region = phonenumbers.region_code_for_number(number)
     if number.country_code != 86:
         where = _ELSEWHERE.get(region or "", f"region {region or 'unknown'}")
@@ -38,3 +40,16 @@ def parse_mainland_mobile(text: str) -> str:
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise NotMainlandMobile(f"{text!r} is not a mobile number.")
     return str(number.national_number)
+
+
+def _international_without_plus(raw: str) -> phonenumbers.PhoneNumber | None:
+    """``85261234567`` is a Hong Kong number written without its ``+``: name it as such."""
+    if raw.startswith("+"):
+        return None
+    try:
+        number = phonenumbers.parse("+" + raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 86 and phonenumbers.is_valid_number(number):
+        return number
+    return None

@@ -101,6 +101,8 @@ class QuotaPool(Aggregate):
 
     @classmethod
     def open(cls, account_id: UUID, alert_phone: str, at: datetime) -> QuotaPool:
+        if at.tzinfo is None:
+            raise ValueError("quota times must be timezone-aware")
         return cls._create(
             cls.Opened,
             id=quota_pool_id(account_id),
@@ -272,7 +274,8 @@ class QuotaPool(Aggregate):
         """Entry times never go backwards within one pool (a clock step back is absorbed)."""
         if at.tzinfo is None:
             raise ValueError("quota times must be timezone-aware")
-        return at if self.last_at is None or at >= self.last_at else self.last_at
+        floor = self.last_at or self.created_on
+        return at if at >= floor else floor
 
     def _record(
         self,
