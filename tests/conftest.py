@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,32 +83,33 @@ def clock() -> SimulatedClock:
     return SimulatedClock(START)
 
 
-@pytest.fixture
-def container(pg_url: str, clock: SimulatedClock) -> Iterator[Container]:
-    """A container on a fresh PostgreSQL database (projections not started)."""
-    c = make_container(pg_url, clock)
+@contextmanager
+def running_container(url: str, clock: SimulatedClock) -> Iterator[Container]:
+    c = make_container(url, clock)
     try:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def container(pg_url: str, clock: SimulatedClock) -> Iterator[Container]:
+    """A container on a fresh PostgreSQL database (projections not started)."""
+    with running_container(pg_url, clock) as c:
+        yield c
 
 
 @pytest.fixture
 def sqlite_container(sqlite_url: str, clock: SimulatedClock) -> Iterator[Container]:
-    c = make_container(sqlite_url, clock)
-    try:
+    with running_container(sqlite_url, clock) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
 def any_container(store_url: str, clock: SimulatedClock) -> Iterator[Container]:
-    c = make_container(store_url, clock)
-    try:
+    """The same on each store, for behaviour that must match."""
+    with running_container(store_url, clock) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.fixture
