@@ -1,4 +1,10 @@
-"""Refuse request bodies over a limit with 413 ``payload_too_large``, before reading them."""
+"""Refuse request bodies over a limit with 413 ``payload_too_large``.
+
+The body is read here, up to the limit, before the application sees any of it, then handed on
+whole. Raising from inside the application's ``receive`` instead would surface as a 400 (FastAPI
+turns body-reading errors into one) or a 500 (wrapped in an exception group by middleware
+task groups), so the limit is enforced where nothing else can reinterpret it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .problems import problem_response
 
 DEFAULT_LIMIT = 1 << 20  # 1 MiB of JSON is far more than any command needs
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodyLimitMiddleware:
@@ -26,23 +28,35 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(scope, receive, send)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        body = bytearray()
+        more = True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge:
-            await self._refuse(scope, receive, send)
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        await self.app(scope, _replaying(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
             413, "payload_too_large", f"The request body exceeds {self.limit} bytes."
         )
         await response(scope, receive, send)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the buffered body once, then waits for the disconnect."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -97,7 +97,10 @@ class ReferenceOut(BaseModel):
 
 class LedgerEntryOut(BaseModel):
     entry_id: str
-    sequence: int = Field(description="Position in the account's quota history (1, 2, ...).")
+    sequence: int = Field(
+        description="Position in the account's quota history: increasing; numbers taken by "
+        "non-quota events (the pool opening, alerts) are skipped."
+    )
     at: datetime
     kind: str = Field(description="purchase, lock, release, charge or refund")
     units: int = Field(description="Units the entry moved (always positive).")

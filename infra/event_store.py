@@ -7,7 +7,6 @@ from urllib.parse import unquote, urlparse
 
 from ..adapters.sql import PostgresDatabase, SqlDatabase, SqliteDatabase
 
-
 SQLITE_FACTORY = "smsplat.adapters.sqlite_event_store:PerApplicationSQLiteFactory"
 
 
