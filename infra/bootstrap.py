@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from ..adapters.clock import SimulatedClock, SystemClock
+from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
@@ -88,10 +88,10 @@ def _schema_lock(settings: Settings) -> Iterator[None]:
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
-    clock = clock or (SimulatedClock() if settings.simulation else SystemClock())
     env = event_store_env(settings.database_url, settings.postgres_pool_size)
     db = read_store(settings.database_url)
     with _schema_lock(settings):
+        clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
         quota_follower_ref: list[LogFollower] = []
         quota = QuotaApp(env, clock, accounts, on_change=lambda: _wake(quota_follower_ref))
@@ -122,6 +122,14 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         operator_token=operator_token,
         carrier_token=settings.carrier_token,
     )
+
+
+def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:
+    """The real clock; in simulation, the simulated one, resumed where it was left."""
+    if not settings.simulation:
+        return SystemClock()
+    stored = StoredSimulatedTime(db)
+    return SimulatedClock(stored.load(), on_move=stored.save)
 
 
 def _wake(followers: list[LogFollower]) -> None:

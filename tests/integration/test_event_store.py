@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.domain.errors import NotFound
 from smsplat.domain.ledger import Reference
+from smsplat.infra.bootstrap import build
 from smsplat.infra.event_store import UnsupportedDatabaseUrl, event_store_env
 
-from tests.conftest import START, make_container
+from tests.conftest import START, make_container, settings_for
 from tests.integration.history import build_and_close
 
 
@@ -91,9 +94,21 @@ def test_database_urls_map_onto_the_library_settings() -> None:
 def test_unknown_account_has_no_pool(store_url: str) -> None:
     c = make_container(store_url, SimulatedClock(START))
     try:
-        from smsplat.domain.errors import NotFound
-
         with pytest.raises(NotFound):
             c.quota.balance(UUID(int=1))
     finally:
         c.close()
+
+
+def test_the_simulated_clock_resumes_where_it_was_after_a_restart(sqlite_url: str) -> None:
+    """The simulated clock never moves back, not even across a restart of the service."""
+
+    first = build(settings_for(sqlite_url))
+    assert isinstance(first.clock, SimulatedClock)
+    moved = first.clock.advance(timedelta(days=40).total_seconds())
+    first.close()
+    again = build(settings_for(sqlite_url))
+    try:
+        assert again.clock.now() == moved
+    finally:
+        again.close()
