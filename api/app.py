@@ -13,7 +13,7 @@ from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
 from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
-from .routes import accounts, quota, system
+from .routes import accounts, quota, system, templates
 
 DESCRIPTION = """
 Event-sourced backend of a business SMS platform. Authenticate with
@@ -40,6 +40,6 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency, clock=container.clock)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(BodyLimitMiddleware)
-    for module in (system, accounts, quota):
+    for module in (system, accounts, quota, templates):
         app.include_router(module.router)
     return app

@@ -29,6 +29,12 @@ STATUS_BY_CODE = {
     "invalid_phone": 422,
     "not_mainland_mobile": 422,
     "quota_busy": 503,
+    "invalid_signature": 422,
+    "invalid_content": 422,
+    "two_signatures": 422,
+    "template_not_approved": 409,
+    "template_not_editable": 409,
+    "template_not_pending": 409,
 }
 
 TITLE_BY_STATUS = {
@@ -90,7 +96,11 @@ def problem_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> Response:
-        errors = [{"field": p.field, "code": p.code, "message": p.message} for p in exc.problems]
+        errors = [
+            {"field": p.field, "code": p.code, "message": p.message}
+            | ({"message_zh": p.message_zh} if p.message_zh else {})
+            for p in exc.problems
+        ]
         extra: dict[str, Any] = {"errors": errors} if errors else {}
         status = STATUS_BY_CODE.get(exc.code, 409)
         return problem_response(status, exc.code, exc.detail, exc.title, **extra)

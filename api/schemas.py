@@ -142,3 +142,72 @@ class SimClockIn(Strict):
 
 class SimClockOut(BaseModel):
     now: datetime
+
+
+class NewTemplateIn(Strict):
+    type: Any = Field(description="business or mass (T1)", examples=["mass"])
+    kind: Any = Field(None, description="mass only: marketing, notice or custom")
+    scenario: Any = Field(
+        None, description="business only: register, reset_password, booking or form (T8)"
+    )
+    signature: Any = Field(description="1–8 characters: Chinese, letters, digits (T2)")
+    content: Any = Field(
+        None,
+        description="At most 120 characters, no symbols, placeholders like #code# (T3); "
+        "omitted for a business scenario, whose content is fixed (T8)",
+    )
+
+
+class EditTemplateIn(Strict):
+    signature: Any
+    content: Any = None
+
+
+class RejectIn(Strict):
+    reason: Any = Field(description="Shown to the account and kept in the history (T6).")
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+    message_zh: str | None = None
+    category: str | None = None
+    matched: str | None = None
+
+
+class TemplateSummaryOut(BaseModel):
+    template_id: str
+    account_id: str
+    type: str
+    kind: str | None
+    scenario: str | None
+    signature: str
+    content: str
+    status: str = Field(description="pending_review, approved or rejected")
+    reasons: list[ReasonOut]
+    flags: list[ReasonOut] = Field(description="Pre-screen hints for the reviewer (T10).")
+    review_due_at: datetime | None = Field(description="While pending: when review is due (T5).")
+    version: int
+    submitted_at: datetime
+
+
+class TemplateOut(TemplateSummaryOut):
+    placeholders: list[str]
+    versions: list[dict[str, Any]] = Field(description="Every version of signature and content.")
+    history: list[dict[str, Any]] = Field(description="Submissions, pre-screens and decisions.")
+    changes: dict[str, dict[str, str]] = Field(
+        description="What the current version changed against the previous (rejected) one."
+    )
+
+
+class TemplateListOut(BaseModel):
+    items: list[TemplateSummaryOut]
+
+
+class NotificationIn(Strict):
+    enabled: Any = Field(description="true or false")
+
+
+class NotificationsOut(BaseModel):
+    account_id: str
+    notifications: dict[str, bool]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -12,6 +13,8 @@ from eventsourcing.persistence import IntegrityError
 from ..domain.accounts import Account, new_api_key, split_api_key, validate_new_account
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.products import Product
+from ..domain.scenarios import Notification
+from .optimistic import update
 from .ports import ChangeListener, Clock
 
 
@@ -65,17 +68,25 @@ class AccountsApp(Application[UUID]):
         except ValueError:
             choices = ", ".join(p.value for p in Product)
             raise InvalidInput(f"product must be one of: {choices}.") from None
-        for _ in range(5):
-            account = self.account(account_id)
-            if not account.activate(chosen, actor, self.clock.now()):
-                return list(account.products)
-            try:
-                self.save(account)
-            except IntegrityError:
-                continue  # a concurrent change: reload and decide again
-            self._changed()
-            return list(account.products)
-        raise RuntimeError("account kept changing concurrently")  # pragma: no cover
+        account = self._update(account_id, lambda a: a.activate(chosen, actor, self.clock.now()))
+        return list(account.products)
+
+    def switch_notification(
+        self, account_id: UUID, name: str, enabled: object, actor: str
+    ) -> dict[str, bool]:
+        """T9: switch a message notification on or off; returns every notification's state."""
+        try:
+            notification = Notification(name)
+        except ValueError:
+            choices = ", ".join(n.value for n in Notification)
+            raise NotFound(f"No notification {name!r}; there are: {choices}.") from None
+        if not isinstance(enabled, bool):
+            raise InvalidInput("enabled must be true or false.")
+        account = self._update(
+            account_id,
+            lambda a: a.switch_notification(notification, enabled, actor, self.clock.now()),
+        )
+        return account.notification_states()
 
     def account(self, account_id: UUID) -> Account:
         try:
@@ -107,6 +118,9 @@ class AccountsApp(Application[UUID]):
 
     def alert_phone(self, account_id: UUID) -> str:
         return self.account(account_id).verification_phone
+
+    def _update(self, account_id: UUID, decide: Callable[[Account], bool]) -> Account:
+        return update(self, lambda: self.account(account_id), decide, self._changed)
 
     def _changed(self) -> None:
         if self.on_change is not None:

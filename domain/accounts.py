@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from .errors import DomainError, NoActiveProduct, Problems
 from .phones import parse_mainland_mobile
 from .products import Product
+from .scenarios import Notification
 
 API_KEY_PREFIX = "smsk"
 MAX_NAME_LENGTH = 100
@@ -82,6 +83,17 @@ class Account(Aggregate):
             assert isinstance(aggregate, Account)
             aggregate.products.append(self.product)
 
+    class NotificationSwitched(Aggregate.Event):
+        """T9: a message notification switched on or off, with no template review."""
+
+        name: str
+        enabled: bool
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Account)
+            aggregate.notifications[self.name] = self.enabled
+
     def __init__(
         self, name: str, verification_phone: str, api_key_hash: str, created_by: str
     ) -> None:
@@ -90,6 +102,7 @@ class Account(Aggregate):
         self.api_key_hash = api_key_hash
         self.created_by = created_by
         self.products: list[str] = []
+        self.notifications: dict[str, bool] = {}
 
     @classmethod
     def create(
@@ -117,6 +130,24 @@ class Account(Aggregate):
             return False
         self.trigger_event(self.ProductActivated, product=product.value, actor=actor, timestamp=at)
         return True
+
+    def switch_notification(
+        self, notification: Notification, enabled: bool, actor: str, at: datetime
+    ) -> bool:
+        """T9: switch a notification directly (no review); no change records nothing."""
+        if self.notifications.get(notification.value, False) == enabled:
+            return False
+        self.trigger_event(
+            self.NotificationSwitched,
+            name=notification.value,
+            enabled=enabled,
+            actor=actor,
+            timestamp=at,
+        )
+        return True
+
+    def notification_states(self) -> dict[str, bool]:
+        return {n.value: self.notifications.get(n.value, False) for n in Notification}
 
     def require_active_product(self) -> None:
         """Q3: a package can only be bought alongside another active product."""

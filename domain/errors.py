@@ -15,6 +15,7 @@ class FieldProblem:
     field: str
     code: str
     message: str
+    message_zh: str | None = None
 
 
 class DomainError(Exception):
@@ -78,6 +79,27 @@ class QuotaConflict(DomainError):
     title = "Quota conflict"
 
 
+class TemplateNotApproved(DomainError):
+    """A template can be used, or deleted, only while approved (T7)."""
+
+    code = "template_not_approved"
+    title = "Template not approved"
+
+
+class TemplateNotEditable(DomainError):
+    """Only a rejected template can be edited and resubmitted (T6)."""
+
+    code = "template_not_editable"
+    title = "Template not editable"
+
+
+class TemplateNotPending(DomainError):
+    """Only a template waiting for review can be approved or rejected (T5)."""
+
+    code = "template_not_pending"
+    title = "Template not pending review"
+
+
 class InvalidPhone(DomainError):
     code = "invalid_phone"
     title = "Invalid phone number"
@@ -99,9 +121,16 @@ class Problems:
 
     items: list[FieldProblem] = field(default_factory=list)
 
-    def add(self, field_name: str, code: str, message: str) -> None:
-        self.items.append(FieldProblem(field_name, code, message))
+    def add(self, field_name: str, code: str, message: str, message_zh: str | None = None) -> None:
+        self.items.append(FieldProblem(field_name, code, message, message_zh))
 
     def raise_if_any(self, detail: str = "The request has invalid fields.") -> None:
         if self.items:
             raise InvalidInput(detail, list(self.items))
+
+    def raise_as_first_code(self, detail: str) -> None:
+        """Refuse with the first problem's code on top and every problem listed."""
+        if self.items:
+            error = InvalidInput(detail, list(self.items))
+            error.code = self.items[0].code
+            raise error

@@ -11,8 +11,10 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import psycopg
+from eventsourcing.application import Application
 
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.idempotency import IdempotencyStore
@@ -20,9 +22,12 @@ from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
+from ..commands.templates import TemplatesApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.follower import LogFollower
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
+from ..projections.read_model import ReadModel
+from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .event_store import event_store_env, read_store
 from .settings import Settings
 
@@ -38,9 +43,11 @@ class Container:
     db: SqlDatabase
     accounts: AccountsApp
     quota: QuotaApp
+    templates: TemplatesApp
     followers: list[LogFollower]
     ledger: QuotaLedgerQueries
     alerts: AlertQueries
+    template_views: TemplateQueries
     idempotency: IdempotencyStore
     operator_token: str
     carrier_token: str | None
@@ -67,7 +74,7 @@ class Container:
     def close(self) -> None:
         for follower in self.followers:
             follower.stop()
-        for app in (self.accounts, self.quota):
+        for app in (self.accounts, self.quota, self.templates):
             app.close()
         self.db.close()
 
@@ -93,17 +100,26 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     with _schema_lock(settings):
         clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
-        quota_follower_ref: list[LogFollower] = []
-        quota = QuotaApp(env, clock, accounts, on_change=lambda: _wake(quota_follower_ref))
-        quota_follower = LogFollower(
-            quota,
-            [QuotaLedgerReadModel(), AlertsReadModel()],
-            db,
-            batch_size=settings.projection_batch_size,
-            poll_interval=settings.projection_poll_seconds,
+        followers: list[LogFollower] = []
+        wake = lambda: _wake(followers)  # noqa: E731 - the followers exist only after the apps
+        quota = QuotaApp(env, clock, accounts, on_change=wake)
+        templates = TemplatesApp(env, clock, on_change=wake)
+        read_models: list[tuple[Application[UUID], list[ReadModel]]] = [
+            (quota, [QuotaLedgerReadModel(), AlertsReadModel()]),
+            (templates, [TemplateListReadModel()]),
+        ]
+        followers.extend(
+            LogFollower(
+                app,
+                models,
+                db,
+                batch_size=settings.projection_batch_size,
+                poll_interval=settings.projection_poll_seconds,
+            )
+            for app, models in read_models
         )
-        quota_follower_ref.append(quota_follower)
-        quota_follower.create_tables()
+        for follower in followers:
+            follower.create_tables()
         idempotency = IdempotencyStore(db)
         idempotency.create_tables()
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
@@ -115,9 +131,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         db=db,
         accounts=accounts,
         quota=quota,
-        followers=[quota_follower],
+        templates=templates,
+        followers=followers,
         ledger=QuotaLedgerQueries(db),
         alerts=AlertQueries(db),
+        template_views=TemplateQueries(db),
         idempotency=idempotency,
         operator_token=operator_token,
         carrier_token=settings.carrier_token,

@@ -1,0 +1,329 @@
+"""Message templates (模板): submitted, pre-screened, reviewed, edited, deleted (T1–T11).
+
+A template's whole life is its events. Each version of its signature and content is kept, so
+the review history shows what changed between a rejected version and its resubmission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from .errors import (
+    InvalidInput,
+    Problems,
+    TemplateNotApproved,
+    TemplateNotEditable,
+    TemplateNotPending,
+)
+from .prescreen import prescreen
+from .review_time import review_due_at
+from .scenarios import SCENARIO_CONTENT, MassKind, Scenario, TemplateType
+from .template_text import check_content, check_signature, placeholders
+
+MAX_REASON = 500
+
+
+class TemplateStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class TemplateDraft:
+    """A valid template text, ready to be submitted: the outcome of ``draft_template``."""
+
+    type: TemplateType
+    kind: MassKind | None
+    scenario: Scenario | None
+    signature: str
+    content: str
+
+
+def draft_template(
+    type_: object, kind: object, scenario: object, signature: object, content: object
+) -> TemplateDraft:
+    """Check a new template (T1, T2, T3, T8, T11); every problem is listed, nothing stored."""
+    problems = Problems()
+    template_type = _choice(TemplateType, type_, "type", problems, required=True)
+    mass_kind = scenario_ = None
+    if template_type is TemplateType.MASS:
+        mass_kind = _choice(MassKind, kind, "kind", problems, required=True)
+        if scenario is not None:
+            problems.add("scenario", "validation_error", "Mass templates have no scenario.")
+    elif template_type is TemplateType.BUSINESS:
+        scenario_ = _choice(Scenario, scenario, "scenario", problems, required=True)
+        if kind is not None:
+            problems.add("kind", "validation_error", "Business templates have no kind.")
+    clean_signature = check_signature(signature, problems)
+    if scenario_ is not None:
+        clean_content = _fixed_content(scenario_, content, problems)
+    else:
+        clean_content = check_content(content, problems)
+    problems.raise_as_first_code("The template breaks the template rules.")
+    assert template_type is not None
+    return TemplateDraft(template_type, mass_kind, scenario_, clean_signature, clean_content)
+
+
+def _fixed_content(scenario: Scenario, content: object, problems: Problems) -> str:
+    """T8: a scenario's content is the platform's; it may be omitted, not changed."""
+    fixed = SCENARIO_CONTENT[scenario]
+    if content not in (None, "", fixed):
+        problems.add(
+            "content",
+            "invalid_content",
+            f"The content of the {scenario.value} scenario is fixed and cannot be edited.",
+            "业务场景模板的短信内容不可修改。",
+        )
+    return fixed
+
+
+def _choice(enum: Any, value: object, field: str, problems: Problems, required: bool) -> Any:
+    if value is None and not required:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        problems.add(field, "validation_error", f"{field} must be one of: {allowed}.")
+        return None
+
+
+class Template(Aggregate):
+    """One template of one account; usable for sending only while approved (T7)."""
+
+    class Submitted(Aggregate.Created):
+        account_id: str
+        type: str
+        kind: str | None
+        scenario: str | None
+        signature: str
+        content: str
+        review_due_at: datetime
+        actor: str
+
+    class PreScreened(Aggregate.Event):
+        """T10: the automatic pre-screen's verdict on the version just submitted."""
+
+        refused: bool
+        reasons: list[dict[str, str]]
+        flags: list[dict[str, str]]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Template)
+            aggregate.reasons = list(self.reasons)
+            aggregate.flags = list(self.flags)
+            if self.refused:
+                aggregate.status = TemplateStatus.REJECTED
+                aggregate.review_due_at = None
+            aggregate._log(self, "prescreened", refused=self.refused, reasons=self.reasons)
+
+    class Approved(Aggregate.Event):
+        reviewer: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Template)
+            aggregate.status = TemplateStatus.APPROVED
+            aggregate.review_due_at = None
+            aggregate._log(self, "approved", by=self.reviewer)
+
+    class Rejected(Aggregate.Event):
+        reviewer: str
+        reason: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Template)
+            aggregate.status = TemplateStatus.REJECTED
+            aggregate.review_due_at = None
+            aggregate.reasons = [{"code": "rejected_by_reviewer", "message": self.reason}]
+            aggregate._log(self, "rejected", by=self.reviewer, reason=self.reason)
+
+    class Resubmitted(Aggregate.Event):
+        """T6: the edited text of a rejected template, back in review as a new version."""
+
+        signature: str
+        content: str
+        review_due_at: datetime
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Template)
+            aggregate._new_version(self.signature, self.content, self.timestamp)
+            aggregate.status = TemplateStatus.PENDING_REVIEW
+            aggregate.review_due_at = self.review_due_at
+            aggregate.reasons = []
+            aggregate.flags = []
+            aggregate._log(self, "resubmitted", by=self.actor, version=aggregate.version_number)
+
+    class Deleted(Aggregate.Event):
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Template)
+            aggregate.status = TemplateStatus.DELETED
+            aggregate._log(self, "deleted", by=self.actor)
+
+    def __init__(
+        self,
+        account_id: str,
+        type: str,
+        kind: str | None,
+        scenario: str | None,
+        signature: str,
+        content: str,
+        review_due_at: datetime,
+        actor: str,
+    ) -> None:
+        self.account_id = account_id
+        self.type = type
+        self.kind = kind
+        self.scenario = scenario
+        self.status = TemplateStatus.PENDING_REVIEW
+        self.review_due_at: datetime | None = review_due_at
+        self.reasons: list[dict[str, str]] = []
+        self.flags: list[dict[str, str]] = []
+        self.versions: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+        self.signature = signature
+        self.content = content
+        self._new_version(signature, content, None)
+        self.history.append(
+            {"action": "submitted", "at": self.created_on.isoformat(), "by": actor, "version": 1}
+        )
+
+    # -- commands -----------------------------------------------------------------------
+
+    @classmethod
+    def submit(
+        cls, template_id: UUID, account_id: UUID, draft: TemplateDraft, actor: str, at: datetime
+    ) -> Template:
+        """Submit for review; a mass template is pre-screened at once (T10)."""
+        template = cls._create(
+            cls.Submitted,
+            id=template_id,
+            account_id=str(account_id),
+            type=draft.type.value,
+            kind=draft.kind.value if draft.kind else None,
+            scenario=draft.scenario.value if draft.scenario else None,
+            signature=draft.signature,
+            content=draft.content,
+            review_due_at=review_due_at(at),
+            actor=actor,
+            timestamp=at,
+        )
+        template._prescreen(at)
+        return template
+
+    def resubmit(self, signature: object, content: object, actor: str, at: datetime) -> None:
+        """T6: edit a rejected template and send it back to review, any number of times."""
+        if self.status is not TemplateStatus.REJECTED:
+            raise TemplateNotEditable(
+                f"Only a rejected template can be edited; this one is {self.status.value}."
+            )
+        draft = draft_template(self.type, self.kind, self.scenario, signature, content)
+        self.trigger_event(
+            self.Resubmitted,
+            signature=draft.signature,
+            content=draft.content,
+            review_due_at=review_due_at(at),
+            actor=actor,
+            timestamp=at,
+        )
+        self._prescreen(at)
+
+    def approve(self, reviewer: str, at: datetime) -> None:
+        self._require_pending()
+        self.trigger_event(self.Approved, reviewer=reviewer, timestamp=at)
+
+    def reject(self, reason: object, reviewer: str, at: datetime) -> None:
+        """Reject with a reason the account will see (and keep, T6)."""
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+            raise InvalidInput(
+                f"A rejection needs a reason of 1–{MAX_REASON} characters.",
+            )
+        self._require_pending()
+        self.trigger_event(self.Rejected, reviewer=reviewer, reason=reason.strip(), timestamp=at)
+
+    def delete(self, actor: str, at: datetime) -> None:
+        """T7: an approved template can be deleted; it is then never listed nor usable."""
+        if self.status is not TemplateStatus.APPROVED:
+            raise TemplateNotApproved(
+                f"Only an approved template can be deleted; this one is {self.status.value}."
+            )
+        self.trigger_event(self.Deleted, actor=actor, timestamp=at)
+
+    def require_usable(self) -> None:
+        """Sending may use a template only while it is approved (T7)."""
+        if self.status is not TemplateStatus.APPROVED:
+            raise TemplateNotApproved(
+                f"Template {self.id} is {self.status.value}; only approved templates can be used."
+            )
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def version_number(self) -> int:
+        return len(self.versions)
+
+    @property
+    def submitted_at(self) -> datetime:
+        """When the current version was submitted."""
+        return datetime.fromisoformat(self.versions[-1]["submitted_at"])
+
+    @property
+    def placeholders(self) -> list[str]:
+        return placeholders(self.content)
+
+    def changes_since_previous(self) -> dict[str, dict[str, str]]:
+        """What the current version changed against the one before it (after a rejection)."""
+        if len(self.versions) < 2:
+            return {}
+        before, after = self.versions[-2], self.versions[-1]
+        return {
+            field: {"before": before[field], "after": after[field]}
+            for field in ("signature", "content")
+            if before[field] != after[field]
+        }
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _prescreen(self, at: datetime) -> None:
+        if self.type != TemplateType.MASS:
+            return
+        verdict = prescreen(self.content)
+        self.trigger_event(
+            self.PreScreened,
+            refused=verdict.refused,
+            reasons=[r.as_dict() for r in verdict.refusals],
+            flags=[r.as_dict() for r in verdict.flags],
+            timestamp=at,
+        )
+
+    def _require_pending(self) -> None:
+        if self.status is not TemplateStatus.PENDING_REVIEW:
+            raise TemplateNotPending(
+                f"Only a template waiting for review can be decided; this one is "
+                f"{self.status.value}."
+            )
+
+    def _new_version(self, signature: str, content: str, at: datetime | None) -> None:
+        self.signature = signature
+        self.content = content
+        self.versions.append(
+            {
+                "version": len(self.versions) + 1,
+                "signature": signature,
+                "content": content,
+                "submitted_at": (at or self.created_on).isoformat(),
+            }
+        )
+
+    def _log(self, event: Aggregate.Event, action: str, **details: Any) -> None:
+        self.history.append({"action": action, "at": event.timestamp.isoformat(), **details})
