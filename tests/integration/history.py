@@ -69,6 +69,7 @@ def dump_read_models(c: Container) -> dict[str, list[tuple[object, ...]]]:
         "quota_ledger": "SELECT * FROM quota_ledger ORDER BY entry_id",
         "quota_balances": "SELECT * FROM quota_balances ORDER BY pool_id",
         "account_alerts": "SELECT * FROM account_alerts ORDER BY alert_id",
+        "template_list": "SELECT * FROM template_list ORDER BY template_id",
     }
     with c.db.reading() as tx:
         return {name: tx.execute(sql) for name, sql in tables.items()}
@@ -112,3 +113,50 @@ def build_and_close(url: str) -> None:
     from tests.conftest import make_container
 
     make_container(url, SimulatedClock()).close()
+
+
+MASS_TEXTS = [
+    "本店新品上市，欢迎选购#name#",
+    "双十一全场五折，详询加QQ",  # refused by the pre-screen
+    "您好#content#",  # refused: no clear subject
+    "会员日到店有礼，#name#您好，欢迎光临。",
+    "周末亲子游戏活动开始啦",  # flagged for the reviewer
+]
+
+
+def random_template_history(c: Container, clock: SimulatedClock, commands: int, seed: int) -> None:
+    """Random submissions, decisions, edits and deletions over two accounts (T1–T11)."""
+    from smsplat.domain.errors import DomainError
+
+    rng = random.Random(seed)
+    owners = []
+    for i in range(2):
+        new = c.accounts.create_account(f"tpl {i}", "13800138000", "operator")
+        owners.append(new.account_id)
+    ids: list[tuple[UUID, UUID]] = []
+    for n in range(commands):
+        clock.advance(rng.uniform(0, 5400))
+        roll = rng.random()
+        try:
+            if roll < 0.35 or not ids:
+                owner = rng.choice(owners)
+                fields: dict[str, object] = (
+                    {"type": "mass", "kind": rng.choice(["marketing", "notice", "custom"]),
+                     "signature": "花店", "content": rng.choice(MASS_TEXTS)}
+                    if rng.random() < 0.7
+                    else {"type": "business", "scenario": rng.choice(["register", "form"]),
+                          "signature": f"店{n % 7}"}
+                )  # fmt: skip
+                ids.append((c.templates.submit(owner, fields, "account").id, owner))
+                continue
+            template_id, owner = rng.choice(ids)
+            if roll < 0.55:
+                c.templates.approve(template_id, "operator")
+            elif roll < 0.7:
+                c.templates.reject(template_id, f"reason {n}", "operator")
+            elif roll < 0.85:
+                c.templates.resubmit(template_id, owner, "花店", rng.choice(MASS_TEXTS), "account")
+            else:
+                c.templates.delete(template_id, owner, "account")
+        except DomainError:
+            pass  # a decision on a template in the wrong state: refused, nothing stored

@@ -20,7 +20,7 @@ from smsplat.projections.ledger_audit import audit_ledger
 from smsplat.projections.quota_ledger import QuotaLedgerReadModel
 
 from tests.conftest import make_container
-from tests.integration.history import dump_read_models, random_history
+from tests.integration.history import dump_read_models, random_history, random_template_history
 
 
 def _entry_events(c: Container) -> int:
@@ -49,6 +49,26 @@ def test_Q12_rebuilt_read_models_equal_live_ones(any_container: Container) -> No
     assert c.wait_for_projections(30)
     assert _entry_events(c) > 300
     assert_exactly_once_and_rebuildable(c)
+
+
+def test_T7_rebuilt_template_list_equals_the_live_one(any_container: Container) -> None:
+    """T5, T7: after random submissions, reviews, edits and deletions, the template list and
+    review queue rebuilt from the events equal the live ones; deleted templates are absent."""
+    c = any_container
+    assert isinstance(c.clock, SimulatedClock)
+    c.start_projections()
+    random_template_history(c, c.clock, commands=300, seed=13)
+    assert c.wait_for_projections(30)
+    live = dump_read_models(c)["template_list"]
+    assert len(live) > 20
+    c.rebuild_projections()
+    assert dump_read_models(c)["template_list"] == live
+    deleted = {
+        str(n.originator_id)
+        for n in c.templates.recorder.select_notifications(start=None, limit=10**6)
+        if n.topic.endswith("Template.Deleted")
+    }
+    assert deleted and not deleted & {row[0] for row in live}
 
 
 def test_Q12_competing_followers_apply_each_event_once(container: Container, pg_url: str) -> None:
