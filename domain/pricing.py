@@ -1,0 +1,81 @@
+"""Rendering a message and pricing it in units (Q6). The dry run and the charge both use this.
+
+*Reading* of Q6: the length is that of the text the recipient gets — the signature with its
+【】, the content with its placeholders filled in. Up to 65 characters cost 1 unit; longer, 2.
+A rendered message longer than 130 characters (two units' worth) is refused: variables are
+meant for codes and names, not for carrying text the template review never saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import Problems
+from .template_text import PLACEHOLDER, SIGNATURE_BRACKETS, placeholders
+
+ONE_UNIT_LENGTH = 65
+MAX_RENDERED_LENGTH = 130
+MAX_VARIABLE_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    text: str
+    units: int
+
+
+def units_for(text: str) -> int:
+    """Q6: 1 unit up to 65 characters, 2 beyond."""
+    return 1 if len(text) <= ONE_UNIT_LENGTH else 2
+
+
+def render(signature: str, content: str, variables: Mapping[str, object] | None) -> RenderedMessage:
+    """Fill the placeholders and put the signature in front; every problem is listed."""
+    values = dict(variables or {})
+    problems = Problems()
+    names = placeholders(content)
+    for name in names:
+        if name not in values:
+            problems.add(
+                f"variables.{name}", "missing_variable", f"The template needs #{name}#.",
+                f"缺少变量#{name}#。",
+            )  # fmt: skip
+    for name in values:
+        if name not in names:
+            problems.add(
+                f"variables.{name}", "unknown_variable",
+                f"The template has no placeholder #{name}#.", f"模板中没有变量#{name}#。",
+            )  # fmt: skip
+    filled: dict[str, str] = {}
+    for name in names:
+        value = values.get(name)
+        if value is None:
+            continue
+        text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if text is None or len(text) > MAX_VARIABLE_LENGTH or "#" in text:
+            problems.add(
+                f"variables.{name}", "invalid_variable",
+                f"#{name}# must be text or a number of at most {MAX_VARIABLE_LENGTH} "
+                "characters, without #.",
+                f"变量#{name}#须为不超过{MAX_VARIABLE_LENGTH}个字符的文字或数字,且不含#。",
+            )  # fmt: skip
+        elif any(c in SIGNATURE_BRACKETS for c in text):
+            problems.add(
+                f"variables.{name}", "two_signatures",
+                f"#{name}# cannot contain 【 or 】: the message would carry a second signature.",
+                f"变量#{name}#不能包含【或】,否则会出现两个签名。",
+            )  # fmt: skip
+        else:
+            filled[name] = text
+    problems.raise_as_first_code("The message cannot be rendered.")
+    body = PLACEHOLDER.sub(lambda m: filled[m.group(1)], content)
+    text = f"【{signature}】{body}"
+    if len(text) > MAX_RENDERED_LENGTH:
+        problems.add(
+            "variables", "message_too_long",
+            f"The message would be {len(text)} characters; at most {MAX_RENDERED_LENGTH}.",
+            f"短信长度为{len(text)}个字符,最多{MAX_RENDERED_LENGTH}个。",
+        )  # fmt: skip
+        problems.raise_as_first_code("The message cannot be rendered.")
+    return RenderedMessage(text, units_for(text))
