@@ -21,7 +21,7 @@ def test_Q6_the_signature_and_its_brackets_count() -> None:
 
 
 def test_Q6_filled_placeholders_count_at_their_filled_length() -> None:
-    content = "验证码#code#" + "字" * 54  # 4 + 54 + 4 (【花店】) = 62 without the code
+    content = "验证码#code#" + "字" * 55  # 【花店】 4 + 验证码 3 + 55 = 62 without the code
     assert render("花店", content, {"code": "123"}).units == 1  # 65
     assert render("花店", content, {"code": "1234"}).units == 2  # 66
 
