@@ -5,6 +5,8 @@ Adapters in ``smsplat.adapters`` implement them; tests use the in-memory fakes t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -21,3 +23,40 @@ class ChangeListener(Protocol):
     """Told after events were stored, so in-process followers wake at once (not after polling)."""
 
     def __call__(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered message for one recipient, as handed to the carrier."""
+
+    message_id: str  # ours; the carrier deduplicates on it
+    phone: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The carrier's answer for one message: accepted (with its id) or refused at once."""
+
+    message_id: str
+    accepted: bool
+    carrier_message_id: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A delivery report: ``delivered`` or ``failed``, at the carrier's time."""
+
+    message_id: str
+    status: str
+    at: datetime
+
+
+class Carrier(Protocol):
+    """The SMS carrier. ``submit`` is idempotent per ``message_id``: handing the same message
+    again (a retry after a crash) returns the first answer and sends nothing twice."""
+
+    def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
+        """Hand over a batch (at most 100, S5); one answer per message, in order."""
+        ...
