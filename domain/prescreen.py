@@ -19,6 +19,7 @@ from typing import Any
 from .template_text import PLACEHOLDER
 
 SEPARATORS = re.compile(r"[\s.\-_*·|/\\~,，。!！?？:：;；、]+")
+ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,28 @@ def normalise(text: str) -> str:
     return SEPARATORS.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+@dataclass(frozen=True)
+class _Text:
+    """A content in the two forms words are matched against."""
+
+    compact: str  # normalise(): for words with Chinese in them, whatever the spacing
+    ascii_words: frozenset[str]  # the runs of ASCII letters and digits, for words like "spa"
+
+    @classmethod
+    def of(cls, content: str) -> _Text:
+        plain = unicodedata.normalize("NFKC", content).lower()
+        return cls(normalise(plain), frozenset(ASCII_WORD.findall(plain)))
+
+    def contains(self, word: str) -> bool:
+        if ASCII_WORD.fullmatch(word):
+            return word in self.ascii_words
+        return word in self.compact
+
+
 def prescreen(content: str, words: WordList | None = None) -> Verdict:
     """Judge a mass template's content (T10)."""
     words = words or default_word_list()
-    text = normalise(PLACEHOLDER.sub(" ", content))
+    text = _Text.of(PLACEHOLDER.sub(" ", content))
     refusals = [r for c in words.refuse if (r := _match(c, text)) is not None]
     flags = [r for c in words.flag if (r := _match(c, text)) is not None]
     if _has_no_clear_subject(content, words):
@@ -117,9 +136,9 @@ def prescreen(content: str, words: WordList | None = None) -> Verdict:
     return Verdict(tuple(refusals), tuple(flags))
 
 
-def _match(category: _Category, text: str) -> Reason | None:
+def _match(category: _Category, text: _Text) -> Reason | None:
     for word in category.words:
-        if word and word in text:
+        if word and text.contains(word):
             return Reason(
                 "forbidden_content", category.name, category.reason, category.reason_zh, word
             )

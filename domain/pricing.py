@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import Problems
-from .template_text import PLACEHOLDER, SIGNATURE_BRACKETS, placeholders
+from .template_text import PLACEHOLDER, is_signature_bracket, placeholders
 
 ONE_UNIT_LENGTH = 65
 MAX_RENDERED_LENGTH = 130
@@ -60,7 +60,7 @@ def render(signature: str, content: str, variables: Mapping[str, object] | None)
                 "characters, without #.",
                 f"变量#{name}#须为不超过{MAX_VARIABLE_LENGTH}个字符的文字或数字,且不含#。",
             )  # fmt: skip
-        elif any(c in SIGNATURE_BRACKETS for c in text):
+        elif any(is_signature_bracket(c) for c in text):
             problems.add(
                 f"variables.{name}", "two_signatures",
                 f"#{name}# cannot contain 【 or 】: the message would carry a second signature.",

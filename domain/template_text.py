@@ -24,10 +24,18 @@ def is_cjk(char: str) -> bool:
     return "CJK UNIFIED IDEOGRAPH" in unicodedata.name(char, "")
 
 
+FULL_WIDTH = range(0xFF01, 0xFF5F)  # Ａ-Ｚ, ０-９ …: the same letters and digits, wider
+
+
 def is_plain_char(char: str) -> bool:
-    """Letters, digits (full-width ones too) and CJK ideographs."""
-    plain = unicodedata.normalize("NFKC", char)
-    return is_cjk(char) or (len(plain) == 1 and plain.isascii() and plain.isalnum())
+    """Letters and digits (their full-width forms too) and CJK ideographs; not ①, ² or 𝐀."""
+    plain = unicodedata.normalize("NFKC", char) if ord(char) in FULL_WIDTH else char
+    return is_cjk(char) or (plain.isascii() and plain.isalnum())
+
+
+def is_signature_bracket(char: str) -> bool:
+    """【 and 】, and the forms that display as them (︻ ︼)."""
+    return unicodedata.normalize("NFKC", char) in SIGNATURE_BRACKETS
 
 
 def clean_signature(signature: str) -> str:
@@ -56,14 +64,14 @@ def check_signature(signature: object, problems: Problems) -> str:
             f"The signature may have at most {MAX_SIGNATURE} characters; it has {len(text)}.",
             f"签名最多{MAX_SIGNATURE}个字符,当前为{len(text)}个。",
         )
-    if any(c in SIGNATURE_BRACKETS for c in text):
+    if any(is_signature_bracket(c) for c in text):
         problems.add(
             "signature",
             "two_signatures",
             "A signature cannot contain 【 or 】: a message may carry only one signature.",
             "签名中不能包含【或】,一条短信只能有一个签名。",
         )
-    odd = _distinct(c for c in text if not is_plain_char(c) and c not in SIGNATURE_BRACKETS)
+    odd = _distinct(c for c in text if not is_plain_char(c) and not is_signature_bracket(c))
     if odd:
         problems.add(
             "signature",
@@ -92,13 +100,20 @@ def check_content(content: object, problems: Problems) -> str:
             f"The content may have at most {MAX_CONTENT} characters; it has {len(text)}.",
             f"短信内容最多{MAX_CONTENT}个字符,当前为{len(text)}个。",
         )
-    if any(c in SIGNATURE_BRACKETS for c in text):
+    if any(is_signature_bracket(c) for c in text):
         problems.add(
             "content",
             "two_signatures",
             "The content cannot contain 【 or 】: the message would carry a second signature "
             "and never be delivered (T11).",
             "短信内容不能包含【或】,否则会出现两个签名,导致对方收不到短信。",
+        )
+    if any(c in SQUARE_BRACKETS for c in text):
+        problems.add(
+            "content",
+            "invalid_content",
+            "The content cannot contain [ or ]: carriers read them as a signature.",
+            "短信内容不能包含[或],运营商会将其视为签名。",
         )
     without_placeholders = PLACEHOLDER.sub("", text)
     if "#" in without_placeholders:
@@ -112,7 +127,8 @@ def check_content(content: object, problems: Problems) -> str:
         c
         for c in without_placeholders
         if not (is_plain_char(c) or c in " \u3000" or c in PUNCTUATION or c == "#")
-        and c not in SIGNATURE_BRACKETS
+        and not is_signature_bracket(c)
+        and c not in SQUARE_BRACKETS
     )
     if odd:
         problems.add(

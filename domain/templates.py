@@ -57,14 +57,21 @@ def draft_template(
     if template_type is TemplateType.MASS:
         mass_kind = _choice(MassKind, kind, "kind", problems, required=True)
         if scenario is not None:
-            problems.add("scenario", "validation_error", "Mass templates have no scenario.")
+            problems.add(
+                "scenario", "validation_error", "Mass templates have no scenario.",
+                "群发短信模板没有发送场景。",
+            )  # fmt: skip
     elif template_type is TemplateType.BUSINESS:
         scenario_ = _choice(Scenario, scenario, "scenario", problems, required=True)
         if kind is not None:
-            problems.add("kind", "validation_error", "Business templates have no kind.")
+            problems.add(
+                "kind", "validation_error", "Business templates have no kind.",
+                "业务短信模板没有群发类型。",
+            )  # fmt: skip
     clean_signature = check_signature(signature, problems)
-    if scenario_ is not None:
-        clean_content = _fixed_content(scenario_, content, problems)
+    if template_type is TemplateType.BUSINESS:
+        # T8: a business template's content is its scenario's, never typed in
+        clean_content = _fixed_content(scenario_, content, problems) if scenario_ else ""
     else:
         clean_content = check_content(content, problems)
     problems.raise_as_first_code("The template breaks the template rules.")
@@ -92,7 +99,10 @@ def _choice(enum: Any, value: object, field: str, problems: Problems, required: 
         return enum(value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        problems.add(field, "validation_error", f"{field} must be one of: {allowed}.")
+        problems.add(
+            field, "validation_error", f"{field} must be one of: {allowed}.",
+            f"{field} 须为以下之一:{allowed}。",
+        )  # fmt: skip
         return None
 
 
