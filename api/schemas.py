@@ -23,9 +23,11 @@ class Strict(BaseModel):
 
 
 class NewAccountIn(Strict):
-    name: Any = Field(description="The customer's name (1–100 characters).")
+    name: Any = Field(None, description="The customer's name (1–100 characters).")
     verification_phone: Any = Field(
-        description="Mainland mobile that low-balance alerts go to (Q9).", examples=["13800138000"]
+        None,
+        description="Mainland mobile that low-balance alerts go to (Q9).",
+        examples=["13800138000"],
     )
 
 
@@ -145,12 +147,14 @@ class SimClockOut(BaseModel):
 
 
 class NewTemplateIn(Strict):
-    type: Any = Field(description="business or mass (T1)", examples=["mass"])
+    # Every field defaults to None so the domain, not the schema, reports what is missing
+    # together with every other problem (T2, T3, T11: all problems listed).
+    type: Any = Field(None, description="business or mass (T1)", examples=["mass"])
     kind: Any = Field(None, description="mass only: marketing, notice or custom")
     scenario: Any = Field(
         None, description="business only: register, reset_password, booking or form (T8)"
     )
-    signature: Any = Field(description="1–8 characters: Chinese, letters, digits (T2)")
+    signature: Any = Field(None, description="1–8 characters: Chinese, letters, digits (T2)")
     content: Any = Field(
         None,
         description="At most 120 characters, no symbols, placeholders like #code# (T3); "
@@ -159,7 +163,7 @@ class NewTemplateIn(Strict):
 
 
 class EditTemplateIn(Strict):
-    signature: Any
+    signature: Any = None
     content: Any = None
 
 

@@ -117,10 +117,10 @@ class _Text:
         return word in self.compact
 
 
-def prescreen(content: str, words: WordList | None = None) -> Verdict:
-    """Judge a mass template's content (T10)."""
+def prescreen(content: str, words: WordList | None = None, signature: str = "") -> Verdict:
+    """Judge a mass template (T10): its content, and its signature for barred words too."""
     words = words or default_word_list()
-    text = _Text.of(PLACEHOLDER.sub(" ", content))
+    text = _Text.of(f"{signature} {PLACEHOLDER.sub(' ', content)}")
     refusals = [r for c in words.refuse if (r := _match(c, text)) is not None]
     flags = [r for c in words.flag if (r := _match(c, text)) is not None]
     if _has_no_clear_subject(content, words):

@@ -307,7 +307,7 @@ class Template(Aggregate):
     def _prescreen(self, at: datetime) -> None:
         if self.type != TemplateType.MASS:
             return
-        verdict = prescreen(self.content)
+        verdict = prescreen(self.content, signature=self.signature)
         self.trigger_event(
             self.PreScreened,
             refused=verdict.refused,

@@ -257,3 +257,11 @@ def test_T10_a_refusal_and_a_flag_are_both_reported() -> None:
     verdict = prescreen("游戏币贷款,欢迎咨询。")
     assert refusal_categories(verdict) == ["loans_and_finance"]
     assert [f.category for f in verdict.flags] == ["games_and_agency"]
+
+
+def test_T10_a_barred_industry_in_the_signature_is_refused_too() -> None:
+    """T10: a loan company's brand as the signature is as clear a case as in the content."""
+    verdict = prescreen("本月会员活动开始啦", signature="贷款之家")
+    assert verdict.refused
+    assert [r.matched for r in verdict.refusals] == ["贷款"]
+    assert not prescreen("本月会员活动开始啦", signature="花店").refused
