@@ -37,6 +37,3 @@ SCENARIO_CONTENT: dict[Scenario, str] = {
     Scenario.BOOKING: "您已成功预约#service#,预约时间为#time#,请准时到达。",
     Scenario.FORM: "您收到一条新的表单提交,提交人#name#,请及时登录后台查看。",
 }
-
-# Verification-type scenarios (S9 counts them against the stricter per-number limits).
-VERIFICATION_SCENARIOS = frozenset({Scenario.REGISTER, Scenario.RESET_PASSWORD, Scenario.BOOKING})

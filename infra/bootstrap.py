@@ -10,7 +10,7 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 import psycopg
@@ -51,7 +51,6 @@ class Container:
     idempotency: IdempotencyStore
     operator_token: str
     carrier_token: str | None
-    started: bool = field(default=False)
 
     def start_projections(self) -> None:
         for follower in self.followers:
