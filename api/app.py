@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from ..infra.bootstrap import Container
+from ..infra.housekeeping import Housekeeping
 from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
@@ -26,9 +27,12 @@ with a stable `code`. Reads come from projections and may trail a command by a m
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        housekeeping = Housekeeping(container.idempotency, container.clock)
+        housekeeping.start()
         if run_projections:
             container.start_projections()
         yield
+        housekeeping.stop()
         container.close()
 
     app = FastAPI(title="smsplat", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
