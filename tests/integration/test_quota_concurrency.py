@@ -67,7 +67,8 @@ def test_Q10_processes_racing_on_one_account_never_overspend(pg_url: str) -> Non
         balance = c.quota.balance(account)
         assert sum(got) == balance.charged_total == 1000
         assert balance.available == 0
-        assert all(g > 0 for g in got), "every process should have won some charges"
+        # a real race: more than one process won charges (which ones is the scheduler's call)
+        assert sum(1 for g in got if g > 0) >= 2, got
         c.catch_up_projections()
         report = audit_ledger(c.quota, c.ledger)
         assert report.ok, report.problems
