@@ -19,12 +19,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, NotFound
 from ..domain.ledger import Balance, Reference
 from ..domain.packages import package_units
 from ..domain.quota import QuotaPool, quota_pool_id
+from ..domain.sending import Send, message_id
 from .ports import ChangeListener, Clock
 
 MAX_ATTEMPTS = 50
@@ -44,6 +46,13 @@ class AccountDirectory(Protocol):
 class QuotaBusy(DomainError):
     code = "quota_busy"
     title = "Quota pool busy"
+
+
+@dataclass(frozen=True)
+class SavedWith:
+    """Returned by a decision: aggregates to save in the same transaction as the pool."""
+
+    aggregates: tuple[Aggregate, ...]
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,55 @@ class QuotaApp(Application[UUID]):
             lambda p, at: p.refund(reference, charge, units, product, actor, at),
         )
 
+    def accept_send(
+        self, account_id: UUID, build: Callable[[datetime], Send], actor: str
+    ) -> tuple[Send, QuotaChange]:
+        """Q5, Q10: charge a send's units and accept it in one transaction, or refuse it whole
+        and store nothing. ``build`` makes the send afresh on each attempt. A send whose id is
+        already stored (a retried request) is returned as it is, and charged nothing more."""
+        made: list[Send] = []
+
+        def decide(pool: QuotaPool, at: datetime) -> SavedWith | None:
+            send = build(at)
+            if send.id in self.repository:
+                made[:] = [self.send(send.id)]
+                return None
+            made[:] = [send]
+            pool.charge(charge_reference(send), send.units_charged, send.product, actor, at)
+            return SavedWith((send,))
+
+        change = self._change(account_id, decide)
+        return made[0], change
+
+    def settle_send(
+        self, send_id: UUID, act: Callable[[Send, datetime], int], actor: str = "system"
+    ) -> Send:
+        """Record something on a send (a batch, receipts, expiry) and refund in the same
+        transaction the units it says failed (Q7): so a refund happens exactly once."""
+        account_id = UUID(self.send(send_id).account_id)
+        settled: list[Send] = []
+
+        def decide(pool: QuotaPool, at: datetime) -> SavedWith:
+            send = self.send(send_id)
+            settled[:] = [send]
+            units = act(send, at)
+            if units:
+                charge = charge_reference(send)
+                pool.refund(charge, charge, units, send.product, actor, at)
+            return SavedWith((send,))
+
+        self._change(account_id, decide)
+        return settled[0]
+
+    def send(self, send_id: UUID) -> Send:
+        try:
+            send: object = self.repository.get(send_id)
+        except AggregateNotFoundError:
+            send = None
+        if not isinstance(send, Send):
+            raise NotFound(f"No send {send_id}.")
+        return send
+
     # -- queries ------------------------------------------------------------------------
 
     def balance(self, account_id: UUID) -> Balance:
@@ -155,18 +213,22 @@ class QuotaApp(Application[UUID]):
                 base_version = 0
             else:
                 base_version = pool.version
-            decide(pool, self.clock.now())
+            outcome = decide(pool, self.clock.now())
+            together = outcome.aggregates if isinstance(outcome, SavedWith) else ()
             mine = [e for e in pool.pending_events if isinstance(e, QuotaPool.EntryRecorded)]
             try:
-                self.save(pool)
+                # a decision that moves no units (a batch with no failure) leaves the pool be
+                self.save(*([pool] if mine else []), *together)
             except IntegrityError:
-                stored = self._stored_twin(pool.id, base_version, mine[0])
+                stored = self._stored_twin(pool.id, base_version, mine[0]) if mine else None
                 if stored is not None:
                     return stored
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
             if self.on_change is not None:
                 self.on_change()
+            if not mine:
+                return QuotaChange("", pool.version, pool.balance)
             return QuotaChange(mine[0].entry_id, mine[0].originator_version, pool.balance)
         raise QuotaBusy("The account's quota is under heavy concurrent use; try again.")
 
@@ -208,3 +270,11 @@ class QuotaApp(Application[UUID]):
             self.accounts.alert_phone(account_id)  # NotFound for an unknown account
             return QuotaPool.open(account_id, "", self.clock.now())
         return pool
+
+
+def charge_reference(send: Send) -> Reference:
+    """What a send's charge (and its refunds) name: the message of a single-recipient
+    business send, otherwise the send."""
+    if send.type == "business" and send.total == 1:
+        return Reference("message", message_id(send.id, 0))
+    return Reference("send", str(send.id))
