@@ -58,7 +58,7 @@ class SimulatedCarrier:
     @property
     def sent(self) -> int:
         """Distinct messages the carrier has taken (each at most once, whatever the retries)."""
-        return len(self._answers)
+        return sum(1 for answer in self._answers.values() if answer.accepted)
 
     def _accept(self, message: OutgoingMessage, at: datetime) -> Submission:
         ending = message.phone[-4:]

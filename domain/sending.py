@@ -61,11 +61,15 @@ def message_id(send_id: UUID, index: int) -> str:
 
 
 def parse_message_id(text: str) -> tuple[UUID, int] | None:
+    """The send and index of an id ``message_id`` made, or None (no aliases: ``.07``, ``.-1``)."""
     send, _, index = text.rpartition(".")
+    if not (index.isascii() and index.isdigit()) or str(int(index)) != index:
+        return None
     try:
-        return UUID(send), int(index)
+        send_id = UUID(send)
     except ValueError:
         return None
+    return (send_id, int(index)) if str(send_id) == send else None
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,10 @@ class Send(Aggregate):
                 {i for i, _ in self.sent if aggregate.statuses[i] == pending},
                 MessageStatus.SENDING,
             )
-            aggregate._set({i for i, _ in self.failed}, MessageStatus.FAILED)
+            newly_failed = {i for i, _ in self.failed if aggregate.statuses[i] == pending}
+            aggregate._set(newly_failed, MessageStatus.FAILED)
             aggregate.batch_times.append(self.timestamp)
-            aggregate.units_refunded += len(self.failed) * aggregate.units_per_message
+            aggregate.units_refunded += len(newly_failed) * aggregate.units_per_message
 
     class ReceiptsRecorded(Aggregate.Event):
         """Carrier receipts that settled messages (duplicates are not recorded)."""
@@ -251,8 +256,13 @@ class Send(Aggregate):
         failed = [
             [h.index, h.failure or "carrier_refused"] for h in handovers if not h.carrier_message_id
         ]
+        # a message an early receipt already settled is not failed (nor refunded) again
+        pending = CODE[MessageStatus.PENDING]
+        refunds = sum(
+            1 for h in handovers if not h.carrier_message_id and self.statuses[h.index] == pending
+        )
         self.trigger_event(self.BatchSubmitted, batch=batch, sent=sent, failed=failed, timestamp=at)
-        return len(failed) * self.units_per_message
+        return refunds * self.units_per_message
 
     def record_receipts(self, receipts: Sequence[tuple[int, str]], at: datetime) -> Settlement:
         """S10: settle messages from receipts (``delivered`` or ``failed``). Duplicates and

@@ -16,17 +16,22 @@ from uuid import UUID
 import psycopg
 from eventsourcing.application import Application
 
+from ..adapters.carrier_sim import SimulatedCarrier
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
+from ..commands.send_worker import SendWorker
+from ..commands.sending import SendingService
+from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.follower import LogFollower
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
 from ..projections.read_model import ReadModel
+from ..projections.sends import SendQueries, SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .event_store import event_store_env, read_store
 from .settings import Settings
@@ -51,18 +56,34 @@ class Container:
     idempotency: IdempotencyStore
     operator_token: str
     carrier_token: str | None
+    sending: SendingService
+    send_views: SendQueries
+    carrier: SimulatedCarrier
+    worker: SendWorker
+    settlement: SettlementTimer
 
     def start_projections(self) -> None:
         for follower in self.followers:
             follower.start()
+
+    def start_sending(self) -> None:
+        """The send worker and the settlement timer, in background threads."""
+        self.worker.start()
+        self.settlement.start()
 
     def wait_for_projections(self, timeout: float = 10.0) -> bool:
         """Block until every read model has applied every stored event."""
         return all(f.wait_until_current(timeout) for f in self.followers)
 
     def run_due_work(self) -> None:
-        """Everything due by the clock's now: timers (none yet), then the read models."""
-        self.wait_for_projections()
+        """Everything due by the clock's now: hand-overs, receipts, expiries, read models."""
+        for _ in range(100):
+            handed = self.worker.run_until_idle()
+            self.catch_up_projections()  # in this thread: safe beside the background followers
+            settled = self.settlement.run_once()
+            self.catch_up_projections()
+            if not handed and not settled:
+                return
 
     def rebuild_projections(self) -> int:
         return sum(f.rebuild() for f in self.followers)
@@ -71,6 +92,8 @@ class Container:
         return sum(f.catch_up() for f in self.followers)
 
     def close(self) -> None:
+        self.worker.stop()
+        self.settlement.stop()
         for follower in self.followers:
             follower.stop()
         for app in (self.accounts, self.quota, self.templates):
@@ -100,11 +123,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
         followers: list[LogFollower] = []
-        wake = lambda: _wake(followers)  # noqa: E731 - the followers exist only after the apps
+        workers: list[SendWorker] = []
+        wake = lambda: _wake(followers, workers)  # noqa: E731 - they exist only after the apps
         quota = QuotaApp(env, clock, accounts, on_change=wake)
         templates = TemplatesApp(env, clock, on_change=wake)
         read_models: list[tuple[Application[UUID], list[ReadModel]]] = [
-            (quota, [QuotaLedgerReadModel(), AlertsReadModel()]),
+            (quota, [QuotaLedgerReadModel(), AlertsReadModel(), SendsReadModel()]),
             (templates, [TemplateListReadModel()]),
         ]
         followers.extend(
@@ -121,6 +145,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             follower.create_tables()
         idempotency = IdempotencyStore(db)
         idempotency.create_tables()
+        carrier = SimulatedCarrier()  # the only carrier adapter so far (contract: simulation)
+        worker = SendWorker(quota, carrier, db, clock)
+        worker.create_tables()
+        workers.append(worker)
+    sending = SendingService(accounts, templates, quota)
+    send_views = SendQueries(db)
+    settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
     if not settings.operator_token:
         log.warning("SMS_OPERATOR_TOKEN is unset; generated operator token: %s", operator_token)
@@ -138,6 +169,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         idempotency=idempotency,
         operator_token=operator_token,
         carrier_token=settings.carrier_token,
+        sending=sending,
+        send_views=send_views,
+        carrier=carrier,
+        worker=worker,
+        settlement=settlement,
     )
 
 
@@ -149,6 +185,8 @@ def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:
     return SimulatedClock(stored.load(), on_move=stored.save)
 
 
-def _wake(followers: list[LogFollower]) -> None:
+def _wake(followers: list[LogFollower], workers: list[SendWorker]) -> None:
     for follower in followers:
         follower.wake()
+    for worker in workers:
+        worker.wake()

@@ -53,13 +53,14 @@ class AlertsReadModel:
             )
             tx.execute(
                 "INSERT INTO account_alerts (alert_id, account_id, kind, at, phone, available, "
-                "message_id, position) VALUES (%s, %s, 'low_balance', %s, %s, %s, NULL, %s)",
+                "message_id, position) VALUES (%s, %s, 'low_balance', %s, %s, %s, %s, %s)",
                 (
                     event.alert_id,
                     rows[0][0],
                     db_time(event.timestamp, tx.dialect),
                     event.phone,
                     event.available,
+                    f"alert.{event.alert_id}",  # the alert SMS the send worker hands over
                     position,
                 ),
             )

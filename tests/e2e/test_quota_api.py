@@ -262,7 +262,7 @@ def test_Q9_one_low_balance_alert_until_the_next_purchase(api: Api, clock: Simul
     assert alert["kind"] == "low_balance"
     assert alert["phone"] == "13700137000"
     assert alert["available"] == 29
-    assert alert["message_id"] is None
+    assert alert["message_id"] == f"alert.{alert['alert_id']}"  # the alert SMS (Q9)
     assert parse_at(alert["at"]) == first_at
     assert alert["at"].endswith("+08:00")
 

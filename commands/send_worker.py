@@ -1,0 +1,152 @@
+"""The send worker: hands accepted sends to the carrier, batch by batch (S5), durably.
+
+It follows the quota application's notification log for ``Send.Accepted`` (and
+``QuotaPool.LowBalanceAlerted``, whose alert SMS it sends, Q9). For each send it hands over the
+next unrecorded batch of 100, records the carrier's answers in the send (refunding refusals in
+the same save), and repeats; only when the whole send is handed over does its tracking row
+move. A worker killed anywhere resumes with the first unrecorded batch; the carrier
+deduplicates on our message ids, so a batch handed over just before the kill is not sent twice.
+Two workers may run: a batch recorded by the other is simply skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from ..adapters.sql import SqlDatabase
+from ..domain.errors import QuotaConflict
+from ..domain.quota import QuotaPool
+from ..domain.sending import Handover, Send, message_id
+from ..projections import tracking
+from .ports import Carrier, Clock, OutgoingMessage
+from .quota import QuotaApp
+
+log = logging.getLogger(__name__)
+
+NAME = "send_worker"
+TOPICS = [get_topic(Send.Accepted), get_topic(QuotaPool.LowBalanceAlerted)]
+
+
+def alert_message_id(alert_id: str) -> str:
+    return f"alert.{alert_id}"
+
+
+def alert_text(available: int) -> str:
+    """Q9: the low-balance SMS to the verification phone (a platform notice, not charged)."""
+    return f"【短信平台】您的短信余量为{available}条,已低于30条,为免影响发送,请及时购买短信包。"
+
+
+class SendWorker:
+    def __init__(
+        self,
+        quota: QuotaApp,
+        carrier: Carrier,
+        db: SqlDatabase,
+        clock: Clock,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self.quota = quota
+        self.carrier = carrier
+        self.db = db
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as tx:
+            tracking.ensure(tx, NAME, self.quota.name)
+
+    def position(self) -> int:
+        with self.db.reading() as tx:
+            return tracking.position(tx, NAME)
+
+    def run_once(self, limit: int = 20) -> int:
+        """Hand over what was accepted since the last run; returns the notifications done."""
+        start = self.position()
+        notifications = self.quota.recorder.select_notifications(
+            start=start, limit=limit, topics=TOPICS, inclusive_of_start=False
+        )
+        done = start
+        for notification in notifications:
+            event = self.quota.mapper.to_domain_event(notification)
+            self._handle(event)
+            try:
+                with self.db.transaction() as tx:
+                    tracking.advance(tx, NAME, done, notification.id)
+            except tracking.StaleTracking:
+                return len(notifications)  # another worker moved on: read again from there
+            done = notification.id
+        return len(notifications)
+
+    def run_until_idle(self) -> int:
+        total = 0
+        while count := self.run_once():
+            total += count
+        return total
+
+    def hand_over(self, send_id: UUID) -> None:
+        """Hand every unrecorded batch of a send to the carrier, in order."""
+        while True:
+            send = self.quota.send(send_id)
+            batch = send.next_batch
+            if batch is None:
+                return
+            messages = [
+                OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text)
+                for i in send.batch_indices(batch)
+            ]
+            answers = self.carrier.submit(messages, self.clock.now())
+            handovers = [
+                Handover(index, a.carrier_message_id, a.error)
+                for index, a in zip(send.batch_indices(batch), answers, strict=True)
+            ]
+            try:
+                self._record(send_id, batch, handovers)
+            except QuotaConflict:
+                continue  # another worker recorded this batch first: look again
+
+    def _record(self, send_id: UUID, batch: int, handovers: list[Handover]) -> None:
+        self.quota.settle_send(send_id, lambda s, at: s.record_batch(batch, handovers, at))
+
+    def _handle(self, event: Any) -> None:
+        if isinstance(event, Send.Accepted):
+            self.hand_over(event.originator_id)
+        elif isinstance(event, QuotaPool.LowBalanceAlerted):
+            alert = OutgoingMessage(
+                alert_message_id(event.alert_id), event.phone, alert_text(event.available)
+            )
+            self.carrier.submit([alert], self.clock.now())
+
+    # -- background thread --------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name=NAME, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                busy = self.run_once() > 0
+            except Exception:
+                log.exception("send worker failed; retrying")
+                busy = False
+                self._stopping.wait(1.0)
+            if not busy:
+                self._wakeup.wait(self.poll_interval)
+                self._wakeup.clear()

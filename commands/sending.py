@@ -1,0 +1,242 @@
+"""Sending: business messages and mass sends, validated, priced and accepted (S1–S6, Q5–Q10).
+
+Accepting a send is one transaction with its charge (``QuotaApp.accept_send``); handing it to
+the carrier is the send worker's job (``commands/send_worker.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.phones import parse_mainland_mobile
+from ..domain.pricing import RenderedMessage, render
+from ..domain.products import Product
+from ..domain.recipients import RecipientList, RejectedInput, from_list, from_text
+from ..domain.scenarios import TemplateType
+from ..domain.sending import Send, Settlement, parse_message_id
+from ..domain.templates import Template
+from .accounts import AccountsApp
+from .quota import QuotaApp
+from .templates import TemplatesApp
+
+ALERT_PREFIX = "alert."  # see send_worker.alert_message_id
+
+
+class WrongTemplateType(InvalidInput):
+    """A business template for a mass send, or a mass template for a business message."""
+
+    code = "wrong_template_type"
+    title = "Wrong template type"
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What a send would do (the dry run), or what an accepted one does."""
+
+    accepted: int
+    units: int
+    units_per_message: int
+    available: int
+    rejected: tuple[RejectedInput, ...]
+    duplicates: int
+    text: str
+
+
+@dataclass
+class ReceiptOutcome:
+    recorded: int = 0
+    duplicates: int = 0
+    refunded_units: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AcceptedSend:
+    send: Send
+    plan: SendPlan
+
+
+class SendingService:
+    def __init__(self, accounts: AccountsApp, templates: TemplatesApp, quota: QuotaApp) -> None:
+        self.accounts = accounts
+        self.templates = templates
+        self.quota = quota
+
+    def send_message(
+        self,
+        account_id: UUID,
+        template_id: UUID,
+        phone: object,
+        variables: Mapping[str, object] | None,
+        product: object,
+        actor: str,
+        send_id: UUID | None = None,
+    ) -> AcceptedSend:
+        """One business message (e.g. a verification code) to one number."""
+        template = self._template(account_id, template_id, TemplateType.BUSINESS)
+        number = parse_mainland_mobile(phone if isinstance(phone, str) else "")
+        message = render(template.signature, template.content, variables)
+        recipients = RecipientList((number,), (), 0)
+        return self._accept(account_id, template, recipients, message, product, actor, send_id)
+
+    def plan_mass(
+        self,
+        account_id: UUID,
+        template_id: UUID,
+        recipients: object,
+        recipients_text: object,
+        variables: Mapping[str, object] | None,
+    ) -> tuple[Template, RecipientList, RenderedMessage, SendPlan]:
+        """Validate and price a mass send without storing anything (the dry run)."""
+        template = self._template(account_id, template_id, TemplateType.MASS)
+        parsed = _recipients(recipients, recipients_text)
+        message = render(template.signature, template.content, variables)
+        plan = SendPlan(
+            accepted=len(parsed.accepted),
+            units=len(parsed.accepted) * message.units,
+            units_per_message=message.units,
+            available=self.quota.balance(account_id).available,
+            rejected=parsed.rejected,
+            duplicates=parsed.duplicates,
+            text=message.text,
+        )
+        return template, parsed, message, plan
+
+    def send_mass(
+        self,
+        account_id: UUID,
+        template_id: UUID,
+        recipients: object,
+        recipients_text: object,
+        variables: Mapping[str, object] | None,
+        product: object,
+        actor: str,
+        send_id: UUID | None = None,
+    ) -> AcceptedSend:
+        """An immediate mass send: charged whole or refused whole (Q10)."""
+        template, parsed, message, _ = self.plan_mass(
+            account_id, template_id, recipients, recipients_text, variables
+        )
+        if not parsed.accepted:
+            raise InvalidInput("None of the recipients is a mainland-China mobile number.")
+        return self._accept(account_id, template, parsed, message, product, actor, send_id)
+
+    def record_receipts(self, receipts: list[dict[str, object]]) -> ReceiptOutcome:
+        """S10, Q7: settle messages from carrier receipts; failures are refunded in the same
+        save. Duplicates are harmless; unknown ids and bad statuses are reported, not fatal."""
+        outcome = ReceiptOutcome()
+        by_send: dict[UUID, list[tuple[int, str]]] = {}
+        for receipt in receipts:
+            ident = str(receipt.get("message_id", ""))
+            status = receipt.get("status")
+            parsed = parse_message_id(ident)
+            if ident.startswith(ALERT_PREFIX):
+                outcome.recorded += 1  # the receipt of a platform alert SMS: nothing to settle
+            elif status not in ("delivered", "failed"):
+                outcome.rejected.append({"message_id": ident, "code": "validation_error"})
+            elif parsed is None:
+                outcome.rejected.append({"message_id": ident, "code": "not_found"})
+            else:
+                by_send.setdefault(parsed[0], []).append((parsed[1], str(status)))
+        for send_id, items in by_send.items():
+            self._settle_receipts(send_id, items, outcome)
+        return outcome
+
+    def expire(self, send_id: UUID) -> Settlement:
+        """Q8: messages 72 hours without a receipt become unknown (and stay charged)."""
+        settled: list[Settlement] = []
+
+        def act(send: Send, at: datetime) -> int:
+            settled[:] = [send.expire(at)]
+            return 0
+
+        self.quota.settle_send(send_id, act)
+        return settled[0]
+
+    def _settle_receipts(
+        self, send_id: UUID, items: list[tuple[int, str]], outcome: ReceiptOutcome
+    ) -> None:
+        try:
+            total = self.quota.send(send_id).total
+        except NotFound:
+            total = 0
+        known = [(i, st) for i, st in items if 0 <= i < total]
+        for index, _ in items:
+            if not 0 <= index < total:
+                outcome.rejected.append({"message_id": f"{send_id}.{index}", "code": "not_found"})
+        if not known:
+            return
+        settled: list[Settlement] = []
+
+        def act(send: Send, at: datetime) -> int:
+            settled[:] = [send.record_receipts(known, at)]
+            return settled[0].refund_units
+
+        self.quota.settle_send(send_id, act)
+        outcome.recorded += settled[0].delivered + settled[0].failed
+        outcome.duplicates += settled[0].ignored
+        outcome.refunded_units += settled[0].refund_units
+
+    def _accept(
+        self,
+        account_id: UUID,
+        template: Template,
+        recipients: RecipientList,
+        message: RenderedMessage,
+        product: object,
+        actor: str,
+        send_id: UUID | None,
+    ) -> AcceptedSend:
+        chosen = _product(product)
+        send_id = send_id or uuid4()
+
+        def build(at: datetime) -> Send:
+            return Send.accept(
+                send_id, account_id, template.id, template.type, template.kind, chosen,
+                message.text, message.units, list(recipients.accepted), actor, at,
+            )  # fmt: skip
+
+        send, change = self.quota.accept_send(account_id, build, actor)
+        plan = SendPlan(
+            accepted=send.total,
+            units=send.units_charged,
+            units_per_message=send.units_per_message,
+            available=change.balance.available,
+            rejected=recipients.rejected,
+            duplicates=recipients.duplicates,
+            text=send.text,
+        )
+        return AcceptedSend(send, plan)
+
+    def _template(self, account_id: UUID, template_id: UUID, wanted: TemplateType) -> Template:
+        template = self.templates.usable(template_id, account_id)
+        if template.type != wanted:
+            raise WrongTemplateType(
+                f"Template {template_id} is a {template.type} template; "
+                f"this needs a {wanted.value} one."
+            )
+        return template
+
+
+def _recipients(recipients: object, recipients_text: object) -> RecipientList:
+    if recipients is not None and recipients_text is not None:
+        raise InvalidInput("Give recipients or recipients_text, not both.")
+    if isinstance(recipients, list):
+        return from_list(recipients)
+    if isinstance(recipients_text, str):
+        return from_text(recipients_text)
+    raise InvalidInput("A mass send needs recipients (a list) or recipients_text (one per line).")
+
+
+def _product(product: object) -> str | None:
+    if product is None:
+        return None
+    try:
+        return Product(product if isinstance(product, str) else "").value
+    except ValueError:
+        choices = ", ".join(p.value for p in Product)
+        raise InvalidInput(f"product must be one of: {choices}.") from None

@@ -1,0 +1,276 @@
+"""Send and message read models: send status with counts, per-message status, the dashboard.
+
+``messages`` has one row per recipient (written in one statement per event); after each event
+the send's counts are recounted from its rows (an indexed GROUP BY), so they never drift from
+the messages they count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..adapters.sql import SqlDatabase, Tx
+from ..domain.sending import UNKNOWN_AFTER, MessageStatus, Send, message_id
+from .read_model import db_time, from_db_time, timestamp_type
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+STATUSES = [s.value for s in MessageStatus]
+
+
+class SendsReadModel:
+    name = "sends"
+    application = "quota"
+
+    def create_tables(self, tx: Tx, dialect: str) -> None:
+        ts = timestamp_type(dialect)
+        tx.execute(
+            f"""CREATE TABLE IF NOT EXISTS sends (
+                send_id TEXT PRIMARY KEY, account_id TEXT NOT NULL, template_id TEXT NOT NULL,
+                type TEXT NOT NULL, kind TEXT, product TEXT, status TEXT NOT NULL,
+                total INTEGER NOT NULL, units_per_message INTEGER NOT NULL,
+                units_charged INTEGER NOT NULL, units_refunded INTEGER NOT NULL,
+                pending INTEGER NOT NULL, sending INTEGER NOT NULL, success INTEGER NOT NULL,
+                failed INTEGER NOT NULL, unknown INTEGER NOT NULL,
+                created_at {ts} NOT NULL, next_expiry {ts})"""
+        )
+        tx.execute("CREATE INDEX IF NOT EXISTS sends_account ON sends (account_id, created_at)")
+        tx.execute("CREATE INDEX IF NOT EXISTS sends_expiry ON sends (next_expiry)")
+        tx.execute(
+            f"""CREATE TABLE IF NOT EXISTS messages (
+                message_id TEXT PRIMARY KEY, send_id TEXT NOT NULL, idx INTEGER NOT NULL,
+                account_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
+                units INTEGER NOT NULL, product TEXT, reason TEXT, carrier_message_id TEXT,
+                day TEXT NOT NULL, created_at {ts} NOT NULL, submitted_at {ts}, final_at {ts})"""
+        )
+        tx.execute("CREATE INDEX IF NOT EXISTS messages_send ON messages (send_id, status, idx)")
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, day, product)"
+        )
+
+    def drop_tables(self, tx: Tx) -> None:
+        tx.execute("DROP TABLE IF EXISTS messages")
+        tx.execute("DROP TABLE IF EXISTS sends")
+
+    def apply(self, tx: Tx, event: Any, position: int) -> None:
+        send_id = str(event.originator_id)
+        at = db_time(event.timestamp, tx.dialect)
+        if isinstance(event, Send.Accepted):
+            self._accepted(tx, event, at)
+            return
+        if isinstance(event, Send.BatchSubmitted):
+            self._messages(tx, send_id, [i for i, _ in event.sent], "sending", at,
+                           only_from=("pending",), submitted=True)  # fmt: skip
+            for index, carrier_id in event.sent:
+                tx.execute(
+                    "UPDATE messages SET carrier_message_id = %s WHERE message_id = %s",
+                    (carrier_id, message_id(event.originator_id, index)),
+                )
+            for index, reason in event.failed:
+                tx.execute(
+                    "UPDATE messages SET status = 'failed', reason = %s, submitted_at = %s, "
+                    "final_at = %s WHERE message_id = %s AND status = 'pending'",
+                    (reason, at, at, message_id(event.originator_id, index)),
+                )
+        elif isinstance(event, Send.ReceiptsRecorded):
+            self._messages(tx, send_id, event.delivered, "success", at)
+            self._messages(tx, send_id, event.failed, "failed", at,
+                           reason="delivery_failed")  # fmt: skip
+        elif isinstance(event, Send.MessagesExpired):
+            self._messages(tx, send_id, event.indices, "unknown", at,
+                           reason="no_receipt_in_72h")  # fmt: skip
+        else:
+            return
+        self._recount(tx, send_id)
+
+    def _accepted(self, tx: Tx, event: Send.Accepted, at: object) -> None:
+        send_id = str(event.originator_id)
+        total = len(event.recipients)
+        tx.execute(
+            "INSERT INTO sends (send_id, account_id, template_id, type, kind, product, status, "
+            "total, units_per_message, units_charged, units_refunded, pending, sending, "
+            "success, failed, unknown, created_at, next_expiry) VALUES "
+            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, NULL)",
+            (
+                send_id, event.account_id, event.template_id, event.type, event.kind,
+                event.product, total, event.units_per_message,
+                total * event.units_per_message, total, at,
+            ),
+        )  # fmt: skip
+        day = event.timestamp.astimezone(BEIJING).date().isoformat()
+        tx.executemany(
+            "INSERT INTO messages (message_id, send_id, idx, account_id, phone, status, units, "
+            "product, day, created_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s)",
+            [
+                (
+                    message_id(event.originator_id, i), send_id, i, event.account_id, phone,
+                    event.units_per_message, event.product, day, at,
+                )
+                for i, phone in enumerate(event.recipients)
+            ],
+        )  # fmt: skip
+
+    def _messages(
+        self,
+        tx: Tx,
+        send_id: str,
+        indices: list[int],
+        status: str,
+        at: object,
+        only_from: tuple[str, ...] = ("pending", "sending"),
+        submitted: bool = False,
+        reason: str | None = None,
+    ) -> None:
+        if not indices:
+            return
+        stamp = "submitted_at = %s" if submitted else "final_at = %s"
+        placeholders = ", ".join(["%s"] * len(indices))
+        states = ", ".join(["%s"] * len(only_from))
+        tx.execute(
+            f"UPDATE messages SET status = %s, reason = COALESCE(%s, reason), {stamp} "
+            f"WHERE send_id = %s AND status IN ({states}) AND idx IN ({placeholders})",
+            (status, reason, at, send_id, *only_from, *indices),
+        )
+
+    def _recount(self, tx: Tx, send_id: str) -> None:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, count in tx.execute(
+            "SELECT status, COUNT(*) FROM messages WHERE send_id = %s GROUP BY status",
+            (send_id,),
+        ):
+            counts[status] = int(count)
+        oldest = tx.execute(
+            "SELECT MIN(submitted_at) FROM messages WHERE send_id = %s AND status = 'sending'",
+            (send_id,),
+        )[0][0]
+        expiry = db_time(from_db_time(oldest) + UNKNOWN_AFTER, tx.dialect) if oldest else None
+        status = (
+            "submitting" if counts["pending"] else "submitted" if counts["sending"] else "completed"
+        )
+        tx.execute(
+            "UPDATE sends SET status = %s, pending = %s, sending = %s, success = %s, "
+            "failed = %s, unknown = %s, units_refunded = failed * units_per_message, "
+            "next_expiry = %s WHERE send_id = %s",
+            (
+                status, counts["pending"], counts["sending"], counts["success"],
+                counts["failed"], counts["unknown"], expiry, send_id,
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SendRow:
+    send_id: str
+    account_id: str
+    template_id: str
+    type: str
+    kind: str | None
+    product: str | None
+    status: str
+    total: int
+    units_per_message: int
+    units_charged: int
+    units_refunded: int
+    counts: dict[str, int]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message_id: str
+    send_id: str
+    phone: str
+    status: str
+    units: int
+    product: str | None
+    reason: str | None
+    carrier_message_id: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+    final_at: datetime | None
+
+
+SEND_COLUMNS = (
+    "send_id, account_id, template_id, type, kind, product, status, total, units_per_message, "
+    "units_charged, units_refunded, pending, sending, success, failed, unknown, created_at"
+)
+MESSAGE_COLUMNS = (
+    "message_id, send_id, phone, status, units, product, reason, carrier_message_id, "
+    "created_at, submitted_at, final_at"
+)
+
+
+class SendQueries:
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+
+    def send(self, send_id: str) -> SendRow | None:
+        rows = self._read(f"SELECT {SEND_COLUMNS} FROM sends WHERE send_id = %s", [send_id])
+        return _send_row(rows[0]) if rows else None
+
+    def for_account(
+        self, account_id: str, status: str | None, limit: int, offset: int
+    ) -> list[SendRow]:
+        sql = f"SELECT {SEND_COLUMNS} FROM sends WHERE account_id = %s"
+        params: list[object] = [account_id]
+        if status:
+            sql += " AND status = %s"
+            params.append(status)
+        sql += " ORDER BY created_at DESC, send_id LIMIT %s OFFSET %s"
+        return [_send_row(r) for r in self._read(sql, [*params, limit, offset])]
+
+    def messages(
+        self, send_id: str, status: str | None, limit: int, after: int
+    ) -> list[tuple[int, MessageRow]]:
+        sql = f"SELECT idx, {MESSAGE_COLUMNS} FROM messages WHERE send_id = %s AND idx > %s"
+        params: list[object] = [send_id, after]
+        if status:
+            sql += " AND status = %s"
+            params.append(status)
+        sql += " ORDER BY idx LIMIT %s"
+        return [(int(r[0]), _message_row(r[1:])) for r in self._read(sql, [*params, limit])]
+
+    def message(self, ident: str) -> MessageRow | None:
+        rows = self._read(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE message_id = %s", [ident])
+        return _message_row(rows[0]) if rows else None
+
+    def due_for_expiry(self, now: datetime, limit: int = 100) -> list[str]:
+        rows = self._read(
+            "SELECT send_id FROM sends WHERE next_expiry IS NOT NULL AND next_expiry <= %s "
+            "ORDER BY next_expiry LIMIT %s",
+            [db_time(now, self.db.dialect), limit],
+        )
+        return [r[0] for r in rows]
+
+    def dashboard(self, account_id: str) -> list[tuple[str, str | None, str, int, int]]:
+        """(day, product, status, messages, units) for the account."""
+        rows = self._read(
+            "SELECT day, product, status, COUNT(*), SUM(units) FROM messages "
+            "WHERE account_id = %s GROUP BY day, product, status ORDER BY day, product, status",
+            [account_id],
+        )
+        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def _read(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
+        with self.db.reading() as tx:
+            return tx.execute(sql, params)
+
+
+def _send_row(r: tuple[Any, ...]) -> SendRow:
+    counts = dict(zip(STATUSES, (int(v) for v in r[11:16]), strict=True))
+    return SendRow(
+        send_id=r[0], account_id=r[1], template_id=r[2], type=r[3], kind=r[4], product=r[5],
+        status=r[6], total=int(r[7]), units_per_message=int(r[8]), units_charged=int(r[9]),
+        units_refunded=int(r[10]), counts=counts, created_at=from_db_time(r[16]),
+    )  # fmt: skip
+
+
+def _message_row(r: tuple[Any, ...]) -> MessageRow:
+    return MessageRow(
+        message_id=r[0], send_id=r[1], phone=r[2], status=r[3], units=int(r[4]), product=r[5],
+        reason=r[6], carrier_message_id=r[7], created_at=from_db_time(r[8]),
+        submitted_at=from_db_time(r[9]) if r[9] else None,
+        final_at=from_db_time(r[10]) if r[10] else None,
+    )  # fmt: skip
