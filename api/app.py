@@ -14,7 +14,7 @@ from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
 from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
-from .routes import accounts, quota, system, templates
+from .routes import accounts, quota, sending, system, templates
 
 DESCRIPTION = """
 Event-sourced backend of a business SMS platform. Authenticate with
@@ -31,6 +31,7 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
         housekeeping.start()
         if run_projections:
             container.start_projections()
+            container.start_sending()
         yield
         housekeeping.stop()
         container.close()
@@ -44,6 +45,6 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency, clock=container.clock)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(BodyLimitMiddleware)
-    for module in (system, accounts, quota, templates):
+    for module in (system, accounts, quota, templates, sending):
         app.include_router(module.router)
     return app

@@ -35,6 +35,12 @@ STATUS_BY_CODE = {
     "template_not_approved": 409,
     "template_not_editable": 409,
     "template_not_pending": 409,
+    "wrong_template_type": 422,
+    "too_many_recipients": 422,
+    "missing_variable": 422,
+    "unknown_variable": 422,
+    "invalid_variable": 422,
+    "message_too_long": 422,
 }
 
 TITLE_BY_STATUS = {

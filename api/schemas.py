@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -215,3 +216,126 @@ class NotificationIn(Strict):
 class NotificationsOut(BaseModel):
     account_id: str
     notifications: dict[str, bool]
+
+
+class MessageIn(Strict):
+    template_id: UUID
+    phone: Any = Field(None, examples=["13800138000"])
+    variables: dict[str, Any] | None = None
+    product: Any = Field(None, description="Which product sends it (Q4).")
+
+
+class MessageAcceptedOut(BaseModel):
+    message_id: str
+    send_id: str
+    status: str = Field(description="pending until the carrier has it, then sending (S10)")
+    units: int
+
+
+class SendIn(Strict):
+    template_id: UUID
+    recipients: list[Any] | None = None
+    recipients_text: str | None = Field(None, description="One number per line (S2).")
+    audience: dict[str, Any] | None = None
+    variables: dict[str, Any] | None = None
+    scheduled_at: datetime | None = None
+    product: Any = None
+    dry_run: bool = False
+
+
+class RejectedOut(BaseModel):
+    input: str
+    code: str
+    reason: str
+    position: int
+
+
+class SendAcceptedOut(BaseModel):
+    send_id: str
+    status: str
+    accepted: int
+    units: int
+    duplicates: int
+    rejected: list[RejectedOut]
+
+
+class SendPlanOut(BaseModel):
+    accepted: int
+    units: int
+    units_per_message: int
+    available: int
+    sufficient: bool = Field(description="Whether the available units cover the send (Q10).")
+    rejected: list[RejectedOut]
+    duplicates: int
+    rate_limited: list[str] = Field(
+        description="Numbers the per-recipient limits would fail (S9: not applied yet)."
+    )
+    goes_out_at: datetime
+    text: str = Field(description="The message as recipients will read it.")
+
+
+class SendOut(BaseModel):
+    send_id: str
+    account_id: str
+    template_id: str
+    type: str
+    kind: str | None
+    product: str | None
+    status: str
+    scheduled_at: datetime | None
+    total: int
+    counts: dict[str, int]
+    units_charged: int
+    units_refunded: int
+    text: str
+    created_at: datetime
+
+
+class SendListOut(BaseModel):
+    items: list[SendOut]
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    send_id: str
+    phone: str
+    status: str
+    units: int
+    product: str | None
+    reason: str | None
+    carrier_message_id: str | None
+    submitted_at: datetime | None
+    final_at: datetime | None
+    history: list[dict[str, Any]] = []
+
+
+class MessagePageOut(BaseModel):
+    items: list[MessageOut]
+    next_cursor: int | None
+
+
+class ReceiptIn(Strict):
+    message_id: Any
+    status: Any
+    at: Any = None
+
+
+class ReceiptsIn(Strict):
+    receipts: list[ReceiptIn] = Field(max_length=10_000)
+
+
+class ReceiptsOut(BaseModel):
+    recorded: int
+    duplicates: int
+    refunded_units: int
+    rejected: list[dict[str, str]]
+
+
+class DashboardOut(BaseModel):
+    account_id: str
+    by_status: dict[str, int]
+    by_day: list[dict[str, Any]]
+    by_product: list[dict[str, Any]]
+    success_rate: float | None = Field(description="success / (success + failed + unknown)")
+    units_charged: int
+    units_refunded: int

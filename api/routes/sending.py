@@ -1,0 +1,238 @@
+"""Business messages, mass sends, their status, carrier receipts and the dashboard."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from ...domain.recipients import RejectedInput
+from ...domain.sending import Send, message_id, parse_message_id
+from ...projections.sends import STATUSES, MessageRow
+from ..auth import Caller, Principal, Services, require_account_access
+from ..problems import ApiProblem
+from ..schemas import (
+    DashboardOut,
+    MessageAcceptedOut,
+    MessageIn,
+    MessageOut,
+    MessagePageOut,
+    ReceiptsIn,
+    ReceiptsOut,
+    RejectedOut,
+    SendAcceptedOut,
+    SendIn,
+    SendListOut,
+    SendOut,
+    SendPlanOut,
+    beijing,
+)
+from .accounts import keyed_id
+
+router = APIRouter(tags=["sending"])
+SEND_STATUSES = ("submitting", "submitted", "completed")
+
+
+@router.post(
+    "/v1/accounts/{account_id}/messages", status_code=202, response_model=MessageAcceptedOut
+)
+def send_message(
+    account_id: UUID, body: MessageIn, request: Request, caller: Caller, c: Services
+) -> MessageAcceptedOut:
+    """One business message (a verification code, a notice): charged at submission (Q5)."""
+    require_account_access(caller, account_id, c)
+    accepted = c.sending.send_message(
+        account_id, body.template_id, body.phone, body.variables, body.product, caller.actor,
+        keyed_id(request, "message"),
+    )  # fmt: skip
+    send = accepted.send
+    return MessageAcceptedOut(
+        message_id=message_id(send.id, 0),
+        send_id=str(send.id),
+        status=send.message_status(0).value,
+        units=send.units_per_message,
+    )
+
+
+@router.post(
+    "/v1/accounts/{account_id}/sends",
+    status_code=202,
+    response_model=SendAcceptedOut,
+    responses={200: {"model": SendPlanOut, "description": "dry_run: the plan, nothing stored"}},
+)
+def send_mass(
+    account_id: UUID, body: SendIn, request: Request, caller: Caller, c: Services
+) -> SendAcceptedOut | JSONResponse:
+    """A mass send to up to 10,000 numbers, charged whole or refused whole (Q10)."""
+    require_account_access(caller, account_id, c)
+    if body.scheduled_at is not None or body.audience is not None:
+        raise ApiProblem(
+            422, "not_supported",
+            "Scheduled sends and synced audiences are not available yet; send now, to numbers.",
+        )  # fmt: skip
+    if body.dry_run:
+        _, _, _, plan = c.sending.plan_mass(
+            account_id, body.template_id, body.recipients, body.recipients_text, body.variables
+        )
+        out = SendPlanOut(
+            accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
+            available=plan.available, sufficient=plan.units <= plan.available,
+            rejected=_rejected(plan.rejected), duplicates=plan.duplicates, rate_limited=[],
+            goes_out_at=beijing(c.clock.now()), text=plan.text,
+        )  # fmt: skip
+        return JSONResponse(out.model_dump(mode="json"), status_code=200)
+    accepted = c.sending.send_mass(
+        account_id, body.template_id, body.recipients, body.recipients_text, body.variables,
+        body.product, caller.actor, keyed_id(request, "send"),
+    )  # fmt: skip
+    return SendAcceptedOut(
+        send_id=str(accepted.send.id),
+        status=accepted.send.status.value,
+        accepted=accepted.plan.accepted,
+        units=accepted.plan.units,
+        duplicates=accepted.plan.duplicates,
+        rejected=_rejected(accepted.plan.rejected),
+    )
+
+
+@router.get("/v1/accounts/{account_id}/sends", response_model=SendListOut)
+def list_sends(
+    account_id: UUID,
+    caller: Caller,
+    c: Services,
+    status: Annotated[str | None, Query(description=", ".join(SEND_STATUSES))] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SendListOut:
+    """The account's sends, newest first."""
+    require_account_access(caller, account_id, c)
+    if status is not None and status not in SEND_STATUSES:
+        raise ApiProblem(422, "validation_error", f"status must be one of {SEND_STATUSES}.")
+    rows = c.send_views.for_account(str(account_id), status, limit, offset)
+    return SendListOut(items=[_send_out(c.quota.send(UUID(r.send_id))) for r in rows])
+
+
+@router.get("/v1/sends/{send_id}", response_model=SendOut)
+def get_send(send_id: UUID, caller: Caller, c: Services) -> SendOut:
+    return _send_out(_owned_send(send_id, caller, c))
+
+
+@router.get("/v1/sends/{send_id}/messages", response_model=MessagePageOut)
+def send_messages(
+    send_id: UUID,
+    caller: Caller,
+    c: Services,
+    status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
+    cursor: Annotated[int, Query(ge=-1)] = -1,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> MessagePageOut:
+    """Per-recipient status, in recipient order; pass ``next_cursor`` for the next page."""
+    _owned_send(send_id, caller, c)
+    if status is not None and status not in STATUSES:
+        raise ApiProblem(422, "validation_error", f"status must be one of {STATUSES}.")
+    rows = c.send_views.messages(str(send_id), status, limit + 1, cursor)
+    page = rows[:limit]
+    next_cursor = page[-1][0] if len(rows) > limit else None
+    return MessagePageOut(items=[_message_out(r) for _, r in page], next_cursor=next_cursor)
+
+
+@router.get("/v1/messages/{message_id}", response_model=MessageOut)
+def get_message(message_id: str, caller: Caller, c: Services) -> MessageOut:
+    parsed = parse_message_id(message_id)
+    if parsed is None:
+        raise ApiProblem(404, "not_found", f"No message {message_id}.")
+    _owned_send(parsed[0], caller, c)
+    row = c.send_views.message(message_id)
+    if row is None:
+        raise ApiProblem(404, "not_found", f"No message {message_id} yet.")
+    out = _message_out(row)
+    out.history = _history(row)
+    return out
+
+
+@router.post("/v1/carrier/receipts", response_model=ReceiptsOut, tags=["carrier"])
+def carrier_receipts(body: ReceiptsIn, caller: Caller, c: Services) -> ReceiptsOut:
+    """Delivery receipts from the carrier (S10); duplicates are harmless, failures refunded."""
+    if caller.kind != "carrier" and not caller.is_operator:
+        raise ApiProblem(403, "forbidden", "Only the carrier posts receipts.")
+    outcome = c.sending.record_receipts([r.model_dump() for r in body.receipts])
+    return ReceiptsOut(
+        recorded=outcome.recorded,
+        duplicates=outcome.duplicates,
+        refunded_units=outcome.refunded_units,
+        rejected=outcome.rejected,
+    )
+
+
+@router.get("/v1/accounts/{account_id}/dashboard", response_model=DashboardOut)
+def dashboard(account_id: UUID, caller: Caller, c: Services) -> DashboardOut:
+    """Delivery dashboard: messages by status, by day and by product; success rate; units."""
+    require_account_access(caller, account_id, c)
+    by_status: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    days: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+    products: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+    charged = refunded = 0
+    for day, product, status, count, units in c.send_views.dashboard(str(account_id)):
+        by_status[status] += count
+        days[day][status] += count
+        products[product or "none"][status] += count
+        charged += units
+        refunded += units if status == "failed" else 0
+    settled = by_status["success"] + by_status["failed"] + by_status["unknown"]
+    return DashboardOut(
+        account_id=str(account_id),
+        by_status=by_status,
+        by_day=[{"day": d, **v} for d, v in sorted(days.items())],
+        by_product=[{"product": p, **v} for p, v in sorted(products.items())],
+        success_rate=round(by_status["success"] / settled, 4) if settled else None,
+        units_charged=charged,
+        units_refunded=refunded,
+    )
+
+
+def _owned_send(send_id: UUID, caller: Principal, c: Any) -> Send:
+    """The send, for the operator or its own account; 404 for anyone else (no leak)."""
+    send: Send = c.quota.send(send_id)
+    if caller.is_operator or (
+        caller.kind == "account" and send.account_id == str(caller.account_id)
+    ):
+        return send
+    raise ApiProblem(404, "not_found", f"No send {send_id}.")
+
+
+def _send_out(send: Send) -> SendOut:
+    return SendOut(
+        send_id=str(send.id), account_id=send.account_id, template_id=send.template_id,
+        type=send.type, kind=send.kind, product=send.product, status=send.status.value,
+        scheduled_at=None, total=send.total, counts=send.counts(),
+        units_charged=send.units_charged, units_refunded=send.units_refunded, text=send.text,
+        created_at=beijing(send.created_on),
+    )  # fmt: skip
+
+
+def _message_out(row: MessageRow) -> MessageOut:
+    return MessageOut(
+        message_id=row.message_id, send_id=row.send_id, phone=row.phone, status=row.status,
+        units=row.units, product=row.product, reason=row.reason,
+        carrier_message_id=row.carrier_message_id,
+        submitted_at=beijing(row.submitted_at) if row.submitted_at else None,
+        final_at=beijing(row.final_at) if row.final_at else None,
+    )  # fmt: skip
+
+
+def _history(row: MessageRow) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = [{"status": "pending", "at": beijing(row.created_at)}]
+    if row.submitted_at and row.carrier_message_id:  # the carrier took it
+        steps.append({"status": "sending", "at": beijing(row.submitted_at)})
+    if row.final_at:
+        steps.append({"status": row.status, "at": beijing(row.final_at), "reason": row.reason})
+    return steps
+
+
+def _rejected(items: tuple[RejectedInput, ...]) -> list[RejectedOut]:
+    return [
+        RejectedOut(input=r.input, code=r.code, reason=r.reason, position=r.position) for r in items
+    ]
