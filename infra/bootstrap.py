@@ -145,7 +145,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             follower.create_tables()
         idempotency = IdempotencyStore(db)
         idempotency.create_tables()
-        carrier = SimulatedCarrier()  # the only carrier adapter so far (contract: simulation)
+        carrier = SimulatedCarrier(db)  # the only carrier adapter so far (contract: simulation)
         worker = SendWorker(quota, carrier, db, clock)
         worker.create_tables()
         workers.append(worker)

@@ -26,11 +26,11 @@ def main(log_level: str) -> None:
 @click.option(
     "--api-only",
     is_flag=True,
-    help="Serve the API without running the projections in this process "
-    "(run `smsplat projections run` elsewhere).",
+    help="Serve the API without the projections and the send worker "
+    "(run `smsplat projections run` and `smsplat worker` elsewhere).",
 )
 def serve(host: str, port: int, api_only: bool) -> None:
-    """Run the HTTP API and, unless --api-only, the projections, in one process."""
+    """Run the HTTP API and, unless --api-only, the projections and the send worker."""
     import uvicorn
 
     from ..api.app import create_app
@@ -74,6 +74,25 @@ def projections_rebuild() -> None:
     count = container.rebuild_projections()
     container.close()
     click.echo(f"rebuilt read models from {count} events")
+
+
+@main.command()
+def worker() -> None:
+    """Hand accepted sends to the carrier and settle receipts and expiries, until stopped.
+
+    Run beside ``serve --api-only``; more than one is safe (each batch is recorded once and
+    the carrier deduplicates on message ids)."""
+    container = build()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        container.worker.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    container.settlement.start()
+    click.echo("send worker running")
+    container.worker.run_forever()
+    container.close()
 
 
 @main.group()

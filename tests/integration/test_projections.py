@@ -11,8 +11,10 @@ import threading
 import time
 
 import pytest
+from eventsourcing.utils import get_topic
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.adapters.sql import PostgresDatabase
+from smsplat.domain.quota import QuotaPool
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.alerts import AlertsReadModel
 from smsplat.projections.follower import LogFollower
@@ -25,7 +27,17 @@ from tests.integration.history import dump_read_models, random_history, random_t
 
 def _entry_events(c: Container) -> int:
     notifications = c.quota.recorder.select_notifications(start=None, limit=10**7)
-    return sum(1 for n in notifications if "Opened" not in n.topic and "Alerted" not in n.topic)
+    entry_topics = {
+        get_topic(cls)
+        for cls in (
+            QuotaPool.PackagePurchased,
+            QuotaPool.UnitsLocked,
+            QuotaPool.LockReleased,
+            QuotaPool.UnitsCharged,
+            QuotaPool.UnitsRefunded,
+        )
+    }
+    return sum(1 for n in notifications if n.topic in entry_topics)
 
 
 def assert_exactly_once_and_rebuildable(c: Container) -> None:

@@ -42,7 +42,7 @@ def test_S5_S10_Q7_Q8_a_mass_send_to_the_last_receipt(container: Container) -> N
     c.run_due_work()  # the worker hands over 3 batches (S5); 0003 is refused at once
     send = c.quota.send(send_id)
     assert send.next_batch is None and send.counts()["failed"] == 1
-    assert c.carrier.sent == 252 and set(c.carrier.handovers.values()) == {1}
+    assert (c.carrier.sent, c.carrier.handovers) == (252, 253)  # 0003 refused, once each
     assert c.quota.balance(account).refunded_total == 1  # Q7
 
     clock.advance(10)
