@@ -27,7 +27,9 @@ with a stable `code`. Reads come from projections and may trail a command by a m
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        housekeeping = Housekeeping(container.idempotency, container.clock)
+        housekeeping = Housekeeping(
+            container.idempotency, container.clock, windows=container.limits
+        )
         housekeeping.start()
         if run_projections:
             container.start_projections()

@@ -268,7 +268,7 @@ class SendPlanOut(BaseModel):
     rejected: list[RejectedOut]
     duplicates: int
     rate_limited: list[str] = Field(
-        description="Numbers the per-recipient limits would fail (S9: not applied yet)."
+        description="Numbers the per-recipient limits would fail now (S9)."
     )
     goes_out_at: datetime
     text: str = Field(description="The message as recipients will read it.")

@@ -60,3 +60,16 @@ class Carrier(Protocol):
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
         """Hand over a batch (at most 100, S5); one answer per message, in order."""
         ...
+
+
+class RecipientLimits(Protocol):
+    """S9's counts of messages per recipient number (see ``domain/recipient_limits.py``)."""
+
+    def admit(self, category: str, messages: Sequence[tuple[str, str]], at: datetime) -> set[str]:
+        """The ids among ``(message id, phone)`` that may go to the carrier now; decided once
+        per message id (a retry gets the same answer)."""
+        ...
+
+    def would_fail(self, category: str | None, phones: Sequence[str], at: datetime) -> list[str]:
+        """The numbers that a message now would find over the limit."""
+        ...

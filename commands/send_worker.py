@@ -21,9 +21,10 @@ from eventsourcing.utils import get_topic
 from ..adapters.sql import SqlDatabase
 from ..domain.errors import QuotaConflict
 from ..domain.quota import QuotaPool
+from ..domain.recipient_limits import RATE_LIMITED
 from ..domain.sending import Handover, Send, message_id
 from ..projections import tracking
-from .ports import Carrier, Clock, OutgoingMessage
+from .ports import Carrier, Clock, OutgoingMessage, RecipientLimits
 from .quota import QuotaApp
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,12 @@ class SendWorker:
         carrier: Carrier,
         db: SqlDatabase,
         clock: Clock,
+        limits: RecipientLimits,
         poll_interval: float = 0.2,
     ) -> None:
         self.quota = quota
         self.carrier = carrier
+        self.limits = limits
         self.db = db
         self.clock = clock
         self.poll_interval = poll_interval
@@ -98,19 +101,31 @@ class SendWorker:
             batch = send.next_batch
             if batch is None:
                 return
-            messages = [
-                OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text)
-                for i in send.batch_indices(batch)
-            ]
-            answers = self.carrier.submit(messages, self.clock.now())
-            handovers = [
-                Handover(index, a.carrier_message_id, a.error)
-                for index, a in zip(send.batch_indices(batch), answers, strict=True)
-            ]
+            handovers = self._hand_over_batch(send, batch)
             try:
                 self._record(send_id, batch, handovers)
             except QuotaConflict:
                 continue  # another worker recorded this batch first: look again
+
+    def _hand_over_batch(self, send: Send, batch: int) -> list[Handover]:
+        """Give the carrier the batch's messages that are within the per-recipient limits
+        (S9); the others fail with ``recipient_rate_limited`` and are refunded (Q7)."""
+        now = self.clock.now()
+        indices = list(send.batch_indices(batch))
+        limited: set[int] = set()
+        if send.limit_category is not None:
+            ids = [(message_id(send.id, i), send.recipients[i]) for i in indices]
+            allowed = self.limits.admit(send.limit_category, ids, now)
+            limited = {i for i in indices if message_id(send.id, i) not in allowed}
+        outgoing = [i for i in indices if i not in limited]
+        messages = [
+            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text) for i in outgoing
+        ]
+        answers = self.carrier.submit(messages, now) if messages else []
+        return [Handover(i, None, RATE_LIMITED) for i in limited] + [
+            Handover(i, a.carrier_message_id, a.error)
+            for i, a in zip(outgoing, answers, strict=True)
+        ]
 
     def _record(self, send_id: UUID, batch: int, handovers: list[Handover]) -> None:
         self.quota.settle_send(send_id, lambda s, at: s.record_batch(batch, handovers, at))

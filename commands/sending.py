@@ -15,11 +15,13 @@ from ..domain.errors import InvalidInput, NotFound
 from ..domain.phones import parse_mainland_mobile
 from ..domain.pricing import RenderedMessage, render
 from ..domain.products import Product
+from ..domain.recipient_limits import limit_category
 from ..domain.recipients import RecipientList, RejectedInput, from_list, from_text
 from ..domain.scenarios import TemplateType
 from ..domain.sending import Send, Settlement, parse_message_id
 from ..domain.templates import Template
 from .accounts import AccountsApp
+from .ports import RecipientLimits
 from .quota import QuotaApp
 from .templates import TemplatesApp
 
@@ -44,6 +46,7 @@ class SendPlan:
     rejected: tuple[RejectedInput, ...]
     duplicates: int
     text: str
+    rate_limited: tuple[str, ...] = ()  # S9: numbers the per-recipient limits would fail
 
 
 @dataclass
@@ -61,10 +64,17 @@ class AcceptedSend:
 
 
 class SendingService:
-    def __init__(self, accounts: AccountsApp, templates: TemplatesApp, quota: QuotaApp) -> None:
+    def __init__(
+        self,
+        accounts: AccountsApp,
+        templates: TemplatesApp,
+        quota: QuotaApp,
+        limits: RecipientLimits,
+    ) -> None:
         self.accounts = accounts
         self.templates = templates
         self.quota = quota
+        self.limits = limits
 
     def send_message(
         self,
@@ -103,6 +113,13 @@ class SendingService:
             rejected=parsed.rejected,
             duplicates=parsed.duplicates,
             text=message.text,
+            rate_limited=tuple(
+                self.limits.would_fail(
+                    limit_category(template.type, template.kind, template.scenario),
+                    parsed.accepted,
+                    self.quota.clock.now(),
+                )
+            ),
         )
         return template, parsed, message, plan
 
@@ -194,10 +211,12 @@ class SendingService:
         chosen = _product(product)
         send_id = send_id or uuid4()
 
+        category = limit_category(template.type, template.kind, template.scenario)
+
         def build(at: datetime) -> Send:
             return Send.accept(
                 send_id, account_id, template.id, template.type, template.kind, chosen,
-                message.text, message.units, list(recipients.accepted), actor, at,
+                message.text, message.units, list(recipients.accepted), actor, at, category,
             )  # fmt: skip
 
         send, change = self.quota.accept_send(account_id, build, actor)

@@ -103,6 +103,7 @@ class Send(Aggregate):
         units_per_message: int
         recipients: list[str]
         actor: str
+        limit_category: str | None = None  # S9: verification, marketing or none
 
     class BatchSubmitted(Aggregate.Event):
         """S5: one batch handed over. ``sent`` are [index, carrier id]; ``failed`` [index, why]."""
@@ -156,8 +157,10 @@ class Send(Aggregate):
         units_per_message: int,
         recipients: list[str],
         actor: str,
+        limit_category: str | None = None,
     ) -> None:
         self.account_id = account_id
+        self.limit_category = limit_category
         self.template_id = template_id
         self.type = type
         self.kind = kind
@@ -184,6 +187,7 @@ class Send(Aggregate):
         recipients: Sequence[str],
         actor: str,
         at: datetime,
+        limit_category: str | None = None,
     ) -> Send:
         """A send accepted whole; the caller charges ``units_charged`` in the same save."""
         if not recipients:
@@ -202,6 +206,7 @@ class Send(Aggregate):
             units_per_message=units_per_message,
             recipients=list(recipients),
             actor=actor,
+            limit_category=limit_category,
             timestamp=at,
         )
 

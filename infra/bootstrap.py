@@ -19,6 +19,7 @@ from eventsourcing.application import Application
 from ..adapters.carrier_sim import SimulatedCarrier
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.idempotency import IdempotencyStore
+from ..adapters.recipient_window import RecipientWindow
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
 from ..commands.ports import Clock
@@ -61,6 +62,7 @@ class Container:
     carrier: SimulatedCarrier
     worker: SendWorker
     settlement: SettlementTimer
+    limits: RecipientWindow
 
     def start_projections(self) -> None:
         for follower in self.followers:
@@ -146,10 +148,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         idempotency = IdempotencyStore(db)
         idempotency.create_tables()
         carrier = SimulatedCarrier(db)  # the only carrier adapter so far (contract: simulation)
-        worker = SendWorker(quota, carrier, db, clock)
+        limits = RecipientWindow(db)
+        worker = SendWorker(quota, carrier, db, clock, limits)
         worker.create_tables()
         workers.append(worker)
-    sending = SendingService(accounts, templates, quota)
+    sending = SendingService(accounts, templates, quota, limits)
     send_views = SendQueries(db)
     settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
@@ -174,6 +177,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         carrier=carrier,
         worker=worker,
         settlement=settlement,
+        limits=limits,
     )
 
 

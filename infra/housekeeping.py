@@ -1,4 +1,4 @@
-"""Periodic upkeep of the API process: forgetting idempotency records past their retention."""
+"""Periodic upkeep: forgetting idempotency records and S9 counts past their retention."""
 
 from __future__ import annotations
 
@@ -6,21 +6,32 @@ import logging
 import threading
 
 from ..adapters.idempotency import IdempotencyStore
+from ..adapters.recipient_window import RecipientWindow
 from ..commands.ports import Clock
 
 log = logging.getLogger(__name__)
 
 
 class Housekeeping:
-    def __init__(self, idempotency: IdempotencyStore, clock: Clock, every_seconds: float = 600):
+    def __init__(
+        self,
+        idempotency: IdempotencyStore,
+        clock: Clock,
+        every_seconds: float = 600,
+        windows: RecipientWindow | None = None,
+    ):
         self.idempotency = idempotency
+        self.windows = windows
         self.clock = clock
         self.every_seconds = every_seconds
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        purged = self.idempotency.purge(self.clock.now())
+        now = self.clock.now()
+        purged = self.idempotency.purge(now)
+        if self.windows is not None:
+            self.windows.purge(now)
         if purged:
             log.info("forgot %d idempotency records past their retention", purged)
         return purged

@@ -80,7 +80,8 @@ def send_mass(
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
             available=plan.available, sufficient=plan.units <= plan.available,
-            rejected=_rejected(plan.rejected), duplicates=plan.duplicates, rate_limited=[],
+            rejected=_rejected(plan.rejected), duplicates=plan.duplicates,
+            rate_limited=list(plan.rate_limited),
             goes_out_at=beijing(c.clock.now()), text=plan.text,
         )  # fmt: skip
         return JSONResponse(out.model_dump(mode="json"), status_code=200)

@@ -1,0 +1,100 @@
+"""Counting messages per recipient number for S9, in the shared database.
+
+``admit`` decides, for messages about to be handed to the carrier, which are within the limits,
+and records the decision per message id in the same transaction: a worker that retries a batch
+after a crash gets the same answers, and the messages it already let through are not counted
+against themselves. On PostgreSQL, an advisory lock per number makes two workers take turns.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from ..domain.recipient_limits import DAY, HOUR, over_limit
+from .sql import SqlDatabase, Tx
+
+CHUNK = 500
+
+
+class RecipientWindow:
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+        ts = "TIMESTAMPTZ" if db.dialect == "postgres" else "TEXT"
+        with db.transaction() as tx:
+            tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS recipient_handovers (
+                    message_id TEXT PRIMARY KEY, phone TEXT NOT NULL, category TEXT NOT NULL,
+                    at {ts} NOT NULL, allowed BOOLEAN NOT NULL)"""
+            )
+            tx.execute(
+                "CREATE INDEX IF NOT EXISTS recipient_handovers_phone "
+                "ON recipient_handovers (phone, category, at)"
+            )
+
+    def admit(self, category: str, messages: Sequence[tuple[str, str]], at: datetime) -> set[str]:
+        """The ids, among ``(message id, phone)``, that may go to the carrier now (S9)."""
+        allowed: set[str] = set()
+        with self.db.transaction() as tx:
+            if self.db.dialect == "postgres":
+                for phone in sorted({p for _, p in messages}):
+                    tx.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(phone),))
+            decided = self._decided(tx, [m for m, _ in messages])
+            for ident, phone in messages:
+                if ident in decided:
+                    if decided[ident]:
+                        allowed.add(ident)
+                    continue
+                ok = not over_limit(category, self._counts(tx, phone, category, at))
+                tx.execute(
+                    "INSERT INTO recipient_handovers (message_id, phone, category, at, allowed) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (ident, phone, category, self._time(at), ok),
+                )
+                if ok:
+                    allowed.add(ident)
+        return allowed
+
+    def would_fail(self, category: str | None, phones: Sequence[str], at: datetime) -> list[str]:
+        """The numbers a send now would find over the limit (the dry run)."""
+        if category is None:
+            return []
+        with self.db.reading() as tx:
+            return [p for p in phones if over_limit(category, self._counts(tx, p, category, at))]
+
+    def purge(self, now: datetime) -> int:
+        """Forget hand-overs older than the longest window."""
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM recipient_handovers WHERE at < %s", (self._time(now - DAY),))
+            return tx.rowcount
+
+    def _decided(self, tx: Tx, ids: list[str]) -> dict[str, bool]:
+        found: dict[str, bool] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = tx.execute(
+                "SELECT message_id, allowed FROM recipient_handovers WHERE message_id IN "
+                f"({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((r[0], bool(r[1])) for r in rows)
+        return found
+
+    def _counts(self, tx: Tx, phone: str, category: str, at: datetime) -> dict[timedelta, int]:
+        rows = tx.execute(
+            "SELECT SUM(CASE WHEN at > %s THEN 1 ELSE 0 END), COUNT(*) FROM recipient_handovers "
+            "WHERE phone = %s AND category = %s AND allowed AND at > %s AND at <= %s",
+            (self._time(at - HOUR), phone, category, self._time(at - DAY), self._time(at)),
+        )
+        hour, day = rows[0]
+        return {HOUR: int(hour or 0), DAY: int(day or 0)}
+
+    def _time(self, value: datetime) -> object:
+        if self.db.dialect == "postgres":
+            return value
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _lock_key(phone: str) -> int:
+    return zlib.crc32(f"smsplat:recipient:{phone}".encode())

@@ -1,0 +1,210 @@
+"""Sending benchmark (issue 4) against a real ``smsplat serve`` process on PostgreSQL.
+
+(a) accepting a 10,000-recipient mass send over HTTP (validated, priced, charged, stored);
+(b) until all 10,000 are handed to the simulated carrier; (c) until all receipts are settled;
+(d) business messages per second over HTTP, 16 concurrent clients, on one account and over 100
+accounts, with p50/p99 latency; (e) the raw PostgreSQL baseline: COPY of 10,000 event-sized
+rows, and the ratio of (a) to it; (f) the service's peak resident memory over the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+import psycopg
+
+from .database import drop_database, fresh_database
+
+OPERATOR = "bench-operator"
+CLIENTS = 16
+MESSAGES = 3000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Service:
+    def __init__(self, url: str) -> None:
+        self.port = _free_port()
+        env = {**os.environ, "SMS_DATABASE_URL": url, "SMS_OPERATOR_TOKEN": OPERATOR,
+               "SMS_POSTGRES_POOL_SIZE": "20"}  # fmt: skip
+        env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smsplat.infra.cli", "--log-level", "WARNING", "serve",
+             "--port", str(self.port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/v1/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.2)
+
+    def peak_rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def _api(client: httpx.Client, method: str, path: str, token: str, body: Any = None) -> Any:
+    r = client.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+    if r.status_code >= 300:
+        raise RuntimeError(f"{method} {path}: {r.status_code} {r.text}")
+    return r.json()
+
+
+def _account(client: httpx.Client, packages: int) -> tuple[str, str, str, str]:
+    """(account id, key, mass template id, business template id), funded and approved."""
+    acc = _api(client, "POST", "/v1/accounts", OPERATOR,
+               {"name": "bench", "verification_phone": "13800138000"})  # fmt: skip
+    aid, key = acc["account_id"], acc["api_key"]
+    _api(client, "POST", f"/v1/accounts/{aid}/products", key, {"product": "site"})
+    for _ in range(packages):
+        _api(client, "POST", f"/v1/accounts/{aid}/purchases", key, {"package_size": 10000})
+    mass = _api(client, "POST", f"/v1/accounts/{aid}/templates", key,
+                {"type": "mass", "kind": "notice", "signature": "花店",
+                 "content": "会员日到店有礼，欢迎光临。"})["template_id"]  # fmt: skip
+    business = _api(client, "POST", f"/v1/accounts/{aid}/templates", key,
+                    {"type": "business", "scenario": "register", "signature": "花店"}
+                    )["template_id"]  # fmt: skip
+    for template in (mass, business):
+        _api(client, "POST", f"/v1/templates/{template}/approve", OPERATOR)
+    return aid, key, mass, business
+
+
+def _wait(check: Any, timeout: float = 120) -> float:
+    started = time.perf_counter()
+    while not check():
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError("timed out")
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def _mass_send(svc: Service, url: str) -> dict[str, float]:
+    with httpx.Client(base_url=svc.base, timeout=60) as client:
+        aid, key, mass, _ = _account(client, packages=1)
+        numbers = "\n".join(f"139{n:04d}{5000 + n % 4000:04d}" for n in range(10_000))
+        started = time.perf_counter()
+        sent = _api(client, "POST", f"/v1/accounts/{aid}/sends", key,
+                    {"template_id": mass, "recipients_text": numbers})  # fmt: skip
+        accepted = time.perf_counter() - started
+        send_id = sent["send_id"]
+
+        def counts() -> dict[str, int]:
+            return dict(_api(client, "GET", f"/v1/sends/{send_id}", key)["counts"])
+
+        handed = _wait(lambda: counts()["pending"] == 0)
+        settled = _wait(lambda: counts()["success"] == 10_000)
+    return {"accept": accepted, "handed": handed, "settled": handed + settled}
+
+
+def _business(svc: Service, accounts: list[tuple[str, str, str]]) -> dict[str, float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_client = MESSAGES // CLIENTS
+
+    def client_loop(n: int) -> None:
+        mine = []
+        with httpx.Client(base_url=svc.base, timeout=30) as client:
+            for i in range(per_client):
+                aid, key, template = accounts[(n * per_client + i) % len(accounts)]
+                body = {"template_id": template, "phone": f"1381{n:03d}{i:04d}",
+                        "variables": {"code": "123456"}}  # fmt: skip
+                t = time.perf_counter()
+                _api(client, "POST", f"/v1/accounts/{aid}/messages", key, body)
+                mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def _copy_baseline(url: str) -> float:
+    """COPY 10,000 rows shaped like stored events (id, version, topic, ~200 bytes of JSON)."""
+    fields = {"entry_id": "x" * 36, "reference": "message:" + "y" * 38, "units": 1,
+              "actor": "account:" + "z" * 36, "available_after": 9999}  # fmt: skip
+    state = json.dumps(fields).encode()
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "CREATE TABLE copy_baseline (originator_id uuid, originator_version int, "
+            "topic text, state bytea, notification_id bigserial)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "COPY copy_baseline (originator_id, originator_version, topic, state) FROM STDIN"
+            ) as copy,
+        ):
+            for n in range(10_000):
+                copy.write_row(("00000000-0000-0000-0000-000000000001", n, "bench:Event", state))
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def run() -> None:
+    name, url = fresh_database()
+    svc = Service(url)
+    try:
+        print(f"smsplat sending benchmark on PostgreSQL ({os.cpu_count()} cores)")
+        mass = _mass_send(svc, url)
+        print(f"  (a) accept a 10,000-recipient send      {mass['accept']:7.2f} s   (target 1.5)")
+        print(f"  (b) all 10,000 handed to the carrier     {mass['handed']:7.2f} s   (target 5)")
+        print(f"  (c) all receipts settled (3 s carrier)  {mass['settled']:7.2f} s")
+        with httpx.Client(base_url=svc.base, timeout=60) as client:
+            one = _account(client, packages=1)
+            hundred = [_account(client, packages=1) for _ in range(100)]
+        for label, accounts in [("one account", [one]), ("100 accounts", hundred)]:
+            figures = _business(svc, [(a, k, b) for a, k, _, b in accounts])
+            print(
+                f"  (d) business messages, {label:13s} {figures['per_second']:7.0f}/s   "
+                f"p50 {figures['p50_ms']:5.1f} ms  p99 {figures['p99_ms']:6.1f} ms"
+                "   (target 500/s, p99 < 100 ms on one account)"
+            )
+        copy = _copy_baseline(url)
+        print(f"  (e) COPY 10,000 event-sized rows         {copy:7.3f} s   (a) / COPY = "
+              f"{mass['accept'] / copy:.1f}")  # fmt: skip
+        print(
+            f"  (f) service peak resident memory         {svc.peak_rss_mb():7.0f} MB  (target 400)"
+        )
+    finally:
+        svc.stop()
+        drop_database(name)

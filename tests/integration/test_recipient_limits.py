@@ -1,0 +1,91 @@
+"""S9 through the send worker, on both stores: over-limit messages fail and are refunded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from smsplat.adapters.clock import SimulatedClock
+from smsplat.domain.sending import message_id
+from smsplat.infra.bootstrap import Container
+
+from tests.integration.history import funded_account
+
+PHONE = "13812345678"
+
+
+def _template(c: Container, account: UUID, fields: dict[str, object]) -> UUID:
+    template = c.templates.submit(account, fields, "account")
+    c.templates.approve(template.id, "operator")
+    return template.id
+
+
+def _code(c: Container, account: UUID, template: UUID) -> tuple[str, str | None]:
+    accepted = c.sending.send_message(account, template, PHONE, {"code": "1"}, "site", "a")
+    c.run_due_work()
+    row = c.send_views.message(message_id(accepted.send.id, 0))
+    assert row is not None
+    return row.status, row.reason
+
+
+def test_S9_verification_codes_ten_an_hour_fifteen_a_day(any_container: Container) -> None:
+    """S9: the 11th code within an hour fails (recipient_rate_limited) and is refunded (Q7);
+    an hour later codes go again, until 15 in 24 hours."""
+    c = any_container
+    clock = c.clock
+    assert isinstance(clock, SimulatedClock)
+    account = funded_account(c)
+    register = _template(c, account, {"type": "business", "scenario": "register",
+                                      "signature": "花店"})  # fmt: skip
+    for _ in range(10):
+        assert _code(c, account, register)[0] == "sending"
+        clock.advance(60)
+    assert _code(c, account, register) == ("failed", "recipient_rate_limited")
+    balance = c.quota.balance(account)
+    assert (balance.charged_total, balance.refunded_total) == (11, 1)
+    clock.advance(timedelta(hours=1).total_seconds())
+    for _ in range(5):  # 15 in 24 hours
+        assert _code(c, account, register)[0] in ("sending", "success")
+    assert _code(c, account, register) == ("failed", "recipient_rate_limited")
+    form = _template(c, account, {"type": "business", "scenario": "form", "signature": "花店"})
+    accepted = c.sending.send_message(account, form, PHONE, {"name": "x"}, "site", "a")
+    c.run_due_work()
+    row = c.send_views.message(message_id(accepted.send.id, 0))
+    assert row is not None and row.status != "failed"  # a form notice is not limited
+
+
+def test_S9_marketing_three_a_day_per_number(any_container: Container) -> None:
+    """S9: a 4th marketing message to a number within 24 hours fails and is refunded; the other
+    numbers of the same send go out; a notice is not limited."""
+    c = any_container
+    account = funded_account(c)
+    marketing = _template(c, account, {"type": "mass", "kind": "marketing", "signature": "花店",
+                                       "content": "会员日全场八折。"})  # fmt: skip
+    others = ["13912340005", "13912340006"]
+    for _ in range(3):
+        c.sending.send_mass(account, marketing, [PHONE], None, None, "site", "a")
+    c.run_due_work()
+    plan = c.sending.plan_mass(account, marketing, [PHONE, *others], None, None)[3]
+    assert plan.rate_limited == (PHONE,)  # the dry run says so before anything is stored
+    fourth = c.sending.send_mass(account, marketing, [PHONE, *others], None, None, "site", "a")
+    c.run_due_work()
+    send = c.quota.send(fourth.send.id)
+    assert send.message_status(0).value == "failed" and send.units_refunded == 1
+    assert send.counts()["failed"] == 1
+    notice = _template(c, account, {"type": "mass", "kind": "notice", "signature": "花店",
+                                    "content": "本周六照常营业。"})  # fmt: skip
+    sent = c.sending.send_mass(account, notice, [PHONE], None, None, "site", "a")
+    c.run_due_work()
+    assert c.quota.send(sent.send.id).counts()["failed"] == 0
+
+
+def test_S9_a_retried_batch_gets_the_same_decisions(any_container: Container) -> None:
+    """A worker retrying after a crash: decisions are kept per message id, so the messages it
+    already let through do not count against themselves."""
+    window = any_container.limits
+    now = any_container.clock.now()
+    batch = [(f"m{i}", PHONE) for i in range(3)]
+    first = window.admit("marketing", batch, now)
+    again = window.admit("marketing", batch, now + timedelta(seconds=1))
+    assert first == again == {"m0", "m1", "m2"}
+    assert window.admit("marketing", [("m3", PHONE)], now) == set()
