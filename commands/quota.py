@@ -184,6 +184,20 @@ class QuotaApp(Application[UUID]):
         self._change(account_id, decide)
         return settled[0]
 
+    def pool_for(self, account_id: UUID) -> QuotaPool:
+        """The account's pool as stored, or a new one (opened by the first charge's save)."""
+        pool = self._pool_or_none(account_id)
+        if pool is None:
+            pool = QuotaPool.open(
+                account_id, self.accounts.alert_phone(account_id), self.clock.now()
+            )
+        return pool
+
+    def changed(self) -> None:
+        """Tell the in-process followers that events were stored."""
+        if self.on_change is not None:
+            self.on_change()
+
     def send(self, send_id: UUID) -> Send:
         try:
             send: object = self.repository.get(send_id)

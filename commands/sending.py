@@ -21,6 +21,7 @@ from ..domain.scenarios import TemplateType
 from ..domain.sending import Send, Settlement, parse_message_id
 from ..domain.templates import Template
 from .accounts import AccountsApp
+from .group_commit import GroupCommitter
 from .ports import RecipientLimits
 from .quota import QuotaApp
 from .templates import TemplatesApp
@@ -70,11 +71,14 @@ class SendingService:
         templates: TemplatesApp,
         quota: QuotaApp,
         limits: RecipientLimits,
+        committer: GroupCommitter | None = None,
     ) -> None:
         self.accounts = accounts
         self.templates = templates
         self.quota = quota
         self.limits = limits
+        # acceptances share transactions when a committer runs (the service), else one each
+        self.accept_send = committer.accept_send if committer else quota.accept_send
 
     def send_message(
         self,
@@ -219,7 +223,7 @@ class SendingService:
                 message.text, message.units, list(recipients.accepted), actor, at, category,
             )  # fmt: skip
 
-        send, change = self.quota.accept_send(account_id, build, actor)
+        send, change = self.accept_send(account_id, build, actor)
         plan = SendPlan(
             accepted=send.total,
             units=send.units_charged,

@@ -22,6 +22,7 @@ from ..adapters.idempotency import IdempotencyStore
 from ..adapters.recipient_window import RecipientWindow
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
+from ..commands.group_commit import GroupCommitter
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
 from ..commands.send_worker import SendWorker
@@ -63,6 +64,7 @@ class Container:
     worker: SendWorker
     settlement: SettlementTimer
     limits: RecipientWindow
+    committer: GroupCommitter
 
     def start_projections(self) -> None:
         for follower in self.followers:
@@ -94,6 +96,7 @@ class Container:
         return sum(f.catch_up() for f in self.followers)
 
     def close(self) -> None:
+        self.committer.stop()
         self.worker.stop()
         self.settlement.stop()
         for follower in self.followers:
@@ -152,7 +155,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         worker = SendWorker(quota, carrier, db, clock, limits)
         worker.create_tables()
         workers.append(worker)
-    sending = SendingService(accounts, templates, quota, limits)
+    committer = GroupCommitter(quota)
+    sending = SendingService(accounts, templates, quota, limits, committer)
     send_views = SendQueries(db)
     settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
@@ -178,6 +182,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         worker=worker,
         settlement=settlement,
         limits=limits,
+        committer=committer,
     )
 
 

@@ -1,0 +1,130 @@
+"""Group commit of send acceptances: many requests, one transaction.
+
+One account's quota pool is one aggregate: sixteen request threads charging it at once mostly
+retry each other's version conflicts (see ``benchmarks/``). Here one committer thread per
+process takes every acceptance waiting in its queue, decides them in order on freshly loaded
+pools (a Q10 refusal refuses only its own request), and saves all the pools and sends in one
+transaction. A conflict with another process re-decides the batch; a send already stored (a
+retried request, or a save that committed despite reporting an error) is returned as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from ..domain.errors import DomainError
+from ..domain.quota import QuotaPool
+from ..domain.sending import Send
+from .quota import QuotaApp, QuotaBusy, QuotaChange, charge_reference
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+MAX_ATTEMPTS = 20
+
+
+@dataclass
+class _Request:
+    account_id: UUID
+    build: Callable[[datetime], Send]
+    actor: str
+    result: Future[tuple[Send, QuotaChange]] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    def __init__(self, quota: QuotaApp) -> None:
+        self.quota = quota
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+        self._thread.start()
+
+    def accept_send(
+        self, account_id: UUID, build: Callable[[datetime], Send], actor: str
+    ) -> tuple[Send, QuotaChange]:
+        """Like ``QuotaApp.accept_send``, sharing a transaction with concurrent callers."""
+        request = _Request(account_id, build, actor)
+        self._queue.put(request)
+        return request.result.result(timeout=60)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            try:
+                self._commit(batch)
+            except Exception as error:  # never leave a caller waiting
+                log.exception("group commit failed")
+                for request in batch:
+                    if not request.result.done():
+                        request.result.set_exception(error)
+
+    def _commit(self, batch: list[_Request]) -> None:
+        for attempt in range(MAX_ATTEMPTS):
+            pools: dict[UUID, QuotaPool] = {}
+            decided: list[tuple[_Request, Send, QuotaChange | None]] = []
+            failures: list[tuple[_Request, DomainError]] = []
+            twins: list[tuple[_Request, UUID]] = []  # the same send asked twice in one batch
+            seen: set[UUID] = set()
+            now = self.quota.clock.now()
+            for request in batch:
+                try:
+                    pool = pools.get(request.account_id) or self.quota.pool_for(request.account_id)
+                    pools[request.account_id] = pool
+                    send = request.build(now)
+                    if send.id in seen:
+                        twins.append((request, send.id))
+                        continue
+                    seen.add(send.id)
+                    if attempt > 0 and send.id in self.quota.repository:
+                        decided.append((request, self.quota.send(send.id), None))
+                        continue
+                    pool.charge(charge_reference(send), send.units_charged, send.product,
+                                request.actor, now)  # fmt: skip
+                    entry = pool.pending_events[-1]
+                    change = QuotaChange(
+                        getattr(entry, "entry_id", ""), entry.originator_version, pool.balance
+                    )
+                    decided.append((request, send, change))
+                except DomainError as refused:
+                    failures.append((request, refused))
+            new_sends = [send for _, send, charged in decided if charged is not None]
+            try:
+                self.quota.save(*[p for p in pools.values() if p.pending_events], *new_sends)
+            except IntegrityError:
+                continue
+            self.quota.changed()
+            for request, send, charged in decided:
+                request.result.set_result(
+                    (send, charged or QuotaChange("", 0, self.quota.balance(request.account_id)))
+                )
+            for request, error in failures:
+                request.result.set_exception(error)
+            results = {send.id: r.result for r, send, _ in decided}
+            for request, send_id in twins:
+                request.result.set_result(results[send_id].result())
+            return
+        raise QuotaBusy("The quota pools kept changing concurrently; try again.")
