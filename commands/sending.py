@@ -104,8 +104,11 @@ class SendingService:
         recipients: object,
         recipients_text: object,
         variables: Mapping[str, object] | None,
+        product: object = None,
     ) -> tuple[Template, RecipientList, RenderedMessage, SendPlan]:
-        """Validate and price a mass send without storing anything (the dry run)."""
+        """Validate and price a mass send without storing anything (the dry run): everything
+        the send itself would check, product included."""
+        _product(product)
         template = self._template(account_id, template_id, TemplateType.MASS)
         parsed = _recipients(recipients, recipients_text)
         message = render(template.signature, template.content, variables)
@@ -140,7 +143,7 @@ class SendingService:
     ) -> AcceptedSend:
         """An immediate mass send: charged whole or refused whole (Q10)."""
         template, parsed, message, _ = self.plan_mass(
-            account_id, template_id, recipients, recipients_text, variables
+            account_id, template_id, recipients, recipients_text, variables, product
         )
         if not parsed.accepted:
             raise InvalidInput("None of the recipients is a mainland-China mobile number.")
@@ -155,10 +158,10 @@ class SendingService:
             ident = str(receipt.get("message_id", ""))
             status = receipt.get("status")
             parsed = parse_message_id(ident)
-            if ident.startswith(ALERT_PREFIX):
-                outcome.recorded += 1  # the receipt of a platform alert SMS: nothing to settle
-            elif status not in ("delivered", "failed"):
+            if status not in ("delivered", "failed"):
                 outcome.rejected.append({"message_id": ident, "code": "validation_error"})
+            elif ident.startswith(ALERT_PREFIX):
+                outcome.recorded += 1  # the receipt of a platform alert SMS: nothing to settle
             elif parsed is None:
                 outcome.rejected.append({"message_id": ident, "code": "not_found"})
             else:

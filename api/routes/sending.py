@@ -75,8 +75,9 @@ def send_mass(
         )  # fmt: skip
     if body.dry_run:
         _, _, _, plan = c.sending.plan_mass(
-            account_id, body.template_id, body.recipients, body.recipients_text, body.variables
-        )
+            account_id, body.template_id, body.recipients, body.recipients_text, body.variables,
+            body.product,
+        )  # fmt: skip
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
             available=plan.available, sufficient=plan.units <= plan.available,

@@ -43,6 +43,7 @@ def move_clock(body: SimClockIn, caller: Caller, c: Services) -> SimClockOut:
         raise ApiProblem(404, "not_found", "The clock can only be moved with SMS_SIMULATION=1.")
     if (body.advance_seconds is None) == (body.now is None):
         raise ApiProblem(422, "validation_error", "Give exactly one of advance_seconds and now.")
+    c.run_due_work()  # what was due before the move happens at its own time (hand-overs)
     try:
         if body.advance_seconds is not None:
             now = clock.advance(body.advance_seconds)
