@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from ..infra.background import BackgroundLoop
 from ..infra.bootstrap import Container
 from ..infra.housekeeping import Housekeeping
 from . import problems
@@ -15,6 +16,8 @@ from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
 from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
 from .routes import accounts, quota, sending, system, templates
+
+HOUSEKEEPING_SECONDS = 600
 
 DESCRIPTION = """
 Event-sourced backend of a business SMS platform. Authenticate with
@@ -27,15 +30,14 @@ with a stable `code`. Reads come from projections and may trail a command by a m
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        housekeeping = Housekeeping(
-            container.idempotency, container.clock, windows=container.limits
-        )
-        housekeeping.start()
+        housekeeping = Housekeeping(container.idempotency, container.clock, container.limits)
+        upkeep = BackgroundLoop("housekeeping", housekeeping.run_once, HOUSEKEEPING_SECONDS)
+        upkeep.start()
         if run_projections:
             container.start_projections()
             container.start_sending()
         yield
-        housekeeping.stop()
+        upkeep.stop()
         container.close()
 
     app = FastAPI(title="smsplat", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

@@ -12,7 +12,6 @@ Two workers may run: a batch recorded by the other is simply skipped.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 from uuid import UUID
 
@@ -50,17 +49,12 @@ class SendWorker:
         db: SqlDatabase,
         clock: Clock,
         limits: RecipientLimits,
-        poll_interval: float = 0.2,
     ) -> None:
         self.quota = quota
         self.carrier = carrier
         self.limits = limits
         self.db = db
         self.clock = clock
-        self.poll_interval = poll_interval
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def create_tables(self) -> None:
         with self.db.transaction() as tx:
@@ -138,30 +132,3 @@ class SendWorker:
                 alert_message_id(event.alert_id), event.phone, alert_text(event.available)
             )
             self.carrier.submit([alert], self.clock.now())
-
-    # -- background thread --------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wakeup.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run_forever, name=NAME, daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def run_forever(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                busy = self.run_once() > 0
-            except Exception:
-                log.exception("send worker failed; retrying")
-                busy = False
-                self._stopping.wait(1.0)
-            if not busy:
-                self._wakeup.wait(self.poll_interval)
-                self._wakeup.clear()

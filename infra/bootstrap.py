@@ -35,12 +35,15 @@ from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
 from ..projections.read_model import ReadModel
 from ..projections.sends import SendQueries, SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
+from .background import BackgroundLoop
 from .event_store import event_store_env, read_store
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 SCHEMA_LOCK_KEY = 727_274_001  # pg_advisory_lock key serialising table creation
+WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from other processes
+SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
 
 
 @dataclass
@@ -65,15 +68,17 @@ class Container:
     settlement: SettlementTimer
     limits: RecipientWindow
     committer: GroupCommitter
+    projection_loops: list[BackgroundLoop]
+    sending_loops: list[BackgroundLoop]
 
     def start_projections(self) -> None:
-        for follower in self.followers:
-            follower.start()
+        for loop in self.projection_loops:
+            loop.start()
 
     def start_sending(self) -> None:
         """The send worker and the settlement timer, in background threads."""
-        self.worker.start()
-        self.settlement.start()
+        for loop in self.sending_loops:
+            loop.start()
 
     def wait_for_projections(self, timeout: float = 10.0) -> bool:
         """Block until every read model has applied every stored event."""
@@ -97,10 +102,8 @@ class Container:
 
     def close(self) -> None:
         self.committer.stop()
-        self.worker.stop()
-        self.settlement.stop()
-        for follower in self.followers:
-            follower.stop()
+        for loop in [*self.sending_loops, *self.projection_loops]:
+            loop.stop()
         for app in (self.accounts, self.quota, self.templates):
             app.close()
         self.db.close()
@@ -128,8 +131,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
         followers: list[LogFollower] = []
-        workers: list[SendWorker] = []
-        wake = lambda: _wake(followers, workers)  # noqa: E731 - they exist only after the apps
+        loops: list[BackgroundLoop] = []
+        wake = lambda: _wake(loops)  # noqa: E731 - the loops exist only after the apps
         quota = QuotaApp(env, clock, accounts, on_change=wake)
         templates = TemplatesApp(env, clock, on_change=wake)
         read_models: list[tuple[Application[UUID], list[ReadModel]]] = [
@@ -154,11 +157,19 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         limits = RecipientWindow(db)
         worker = SendWorker(quota, carrier, db, clock, limits)
         worker.create_tables()
-        workers.append(worker)
     committer = GroupCommitter(quota)
     sending = SendingService(accounts, templates, quota, limits, committer)
     send_views = SendQueries(db)
     settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
+    projection_loops = [
+        BackgroundLoop(f"follower-{f.app.name}", f.process_batch, f.poll_interval)
+        for f in followers
+    ]
+    sending_loops = [
+        BackgroundLoop("send-worker", worker.run_once, WORKER_IDLE_SECONDS),
+        BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
+    ]
+    loops.extend([*projection_loops, sending_loops[0]])  # what a stored event should wake
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
     if not settings.operator_token:
         log.warning("SMS_OPERATOR_TOKEN is unset; generated operator token: %s", operator_token)
@@ -183,6 +194,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         settlement=settlement,
         limits=limits,
         committer=committer,
+        projection_loops=projection_loops,
+        sending_loops=sending_loops,
     )
 
 
@@ -194,8 +207,6 @@ def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:
     return SimulatedClock(stored.load(), on_move=stored.save)
 
 
-def _wake(followers: list[LogFollower], workers: list[SendWorker]) -> None:
-    for follower in followers:
-        follower.wake()
-    for worker in workers:
-        worker.wake()
+def _wake(loops: list[BackgroundLoop]) -> None:
+    for loop in loops:
+        loop.wake()

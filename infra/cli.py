@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
 import click
 
+from .background import BackgroundLoop
 from .bootstrap import build
 from .settings import Settings
 
@@ -52,18 +54,8 @@ def projections() -> None:
 def projections_run() -> None:
     """Follow the event logs and keep the read models current, until stopped."""
     container = build()
-    followers = container.followers
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        for follower in followers:
-            follower.stop(timeout=0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for follower in followers[1:]:
-        follower.start()
-    click.echo(f"following {', '.join(f.app.name for f in followers)}")
-    followers[0].run_forever()
+    click.echo(f"following {', '.join(f.app.name for f in container.followers)}")
+    _run_until_signal(container.projection_loops)
     container.close()
 
 
@@ -83,15 +75,8 @@ def worker() -> None:
     Run beside ``serve --api-only``; more than one is safe (each batch is recorded once and
     the carrier deduplicates on message ids)."""
     container = build()
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        container.worker.stop(timeout=0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    container.settlement.start()
     click.echo("send worker running")
-    container.worker.run_forever()
+    _run_until_signal(container.sending_loops)
     container.close()
 
 
@@ -113,6 +98,22 @@ def ledger_verify() -> None:
     for problem in report.problems:
         click.echo(f"PROBLEM {problem}", err=True)
     sys.exit(0 if report.ok else 1)
+
+
+def _run_until_signal(loops: list[BackgroundLoop]) -> None:
+    """Run the loops in background threads until SIGTERM or SIGINT."""
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for loop in loops:
+        loop.start()
+    stopping.wait()
+    for loop in loops:
+        loop.stop()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.recipient_window import RecipientWindow
@@ -17,15 +16,11 @@ class Housekeeping:
         self,
         idempotency: IdempotencyStore,
         clock: Clock,
-        every_seconds: float = 600,
         windows: RecipientWindow | None = None,
     ):
         self.idempotency = idempotency
         self.windows = windows
         self.clock = clock
-        self.every_seconds = every_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         now = self.clock.now()
@@ -35,20 +30,3 @@ class Housekeeping:
         if purged:
             log.info("forgot %d idempotency records past their retention", purged)
         return purged
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="housekeeping", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
-            self._stopping.wait(self.every_seconds)

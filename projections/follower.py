@@ -2,15 +2,13 @@
 
 SQLite has no ``subscribe()`` in eventsourcing 9.5, so the follower polls
 ``select_notifications`` (on PostgreSQL too: one mechanism, and the library's table lock means
-a reader never skips a gap). In-process writers call ``wake()`` so reads trail commands by
-milliseconds, not by the polling interval. Each batch is one transaction: tracking rows
-first (compare-and-set), then the read-model changes.
+a reader never skips a gap); ``infra/background.py`` runs it in a loop that in-process writers
+wake, so reads trail commands by milliseconds, not by the polling interval. Each batch is one
+transaction: tracking rows first (compare-and-set), then the read-model changes.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -20,8 +18,6 @@ from eventsourcing.application import Application
 from ..adapters.sql import SqlDatabase
 from . import tracking
 from .read_model import ReadModel
-
-log = logging.getLogger(__name__)
 
 
 class LogFollower:
@@ -38,11 +34,7 @@ class LogFollower:
         self.read_models = list(read_models)
         self.db = db
         self.batch_size = batch_size
-        self.poll_interval = poll_interval
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.errors = 0
+        self.poll_interval = poll_interval  # how long an idle loop waits (infra/background.py)
 
     # -- setup and maintenance ----------------------------------------------------------
 
@@ -112,42 +104,8 @@ class LogFollower:
                 return True
             if time.monotonic() > deadline:
                 return False
-            self.wake()
-            time.sleep(0.005)
+            if not self.process_batch():  # do the work here (safe beside other followers)
+                time.sleep(0.005)
 
     def wait_until_current(self, timeout: float = 10.0) -> bool:
         return self.wait_until(self.head(), timeout)
-
-    # -- background thread --------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wakeup.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name=f"follower-{self.app.name}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def run_forever(self) -> None:
-        """Follow in the calling thread until ``stop()`` (for ``smsplat projections run``)."""
-        self._run()
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                busy = self.process_batch() > 0
-            except Exception:
-                self.errors += 1
-                log.exception("projection batch failed; retrying")
-                busy = False
-                self._stopping.wait(1.0)
-            if not busy:
-                self._wakeup.wait(self.poll_interval)
-                self._wakeup.clear()
