@@ -18,7 +18,7 @@ from ..domain.products import Product
 from ..domain.recipient_limits import limit_category
 from ..domain.recipients import RecipientList, RejectedInput, from_list, from_text
 from ..domain.scenarios import TemplateType
-from ..domain.sending import Send, Settlement, parse_message_id
+from ..domain.sending import Send, Settlement, message_id, parse_message_id
 from ..domain.templates import Template
 from .accounts import AccountsApp
 from .group_commit import GroupCommitter
@@ -191,7 +191,9 @@ class SendingService:
         known = [(i, st) for i, st in items if 0 <= i < total]
         for index, _ in items:
             if not 0 <= index < total:
-                outcome.rejected.append({"message_id": f"{send_id}.{index}", "code": "not_found"})
+                outcome.rejected.append(
+                    {"message_id": message_id(send_id, index), "code": "not_found"}
+                )
         if not known:
             return
         settled: list[Settlement] = []
