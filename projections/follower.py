@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from ..adapters.sql import SqlDatabase
 from . import tracking
@@ -46,13 +47,17 @@ class LogFollower:
 
     def rebuild(self) -> int:
         """Drop every read model of this follower, recreate it empty, replay the whole log."""
+        self.reset()
+        return self.catch_up()
+
+    def reset(self) -> None:
+        """Drop every read model of this follower and recreate it empty, at position 0."""
         with self.db.transaction() as tx:
             for model in self.read_models:
                 model.drop_tables(tx)
                 model.create_tables(tx, self.db.dialect)
                 tracking.ensure(tx, model.name, model.application)
                 tracking.reset(tx, model.name)
-        return self.catch_up()
 
     # -- processing ---------------------------------------------------------------------
 
@@ -66,10 +71,20 @@ class LogFollower:
 
     def process_batch(self) -> int:
         """Apply the next batch; returns how many notifications it read (0: up to date)."""
+        start, notifications = self.read_batch()
+        return self.apply_batch(start, notifications)
+
+    def read_batch(self) -> tuple[int, Sequence[Notification]]:
+        """The notifications after the lowest tracking position, and that position."""
         start = min(self.positions().values(), default=0)
         notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False
         )
+        return start, notifications
+
+    def apply_batch(self, start: int, notifications: Sequence[Notification]) -> int:
+        """Apply what ``read_batch`` read, in one transaction, to each read model whose tracking
+        row is still within ``[start, last)``; returns how many notifications there were."""
         if not notifications:
             return 0
         last = notifications[-1].id
@@ -79,6 +94,10 @@ class LogFollower:
                 for model in self.read_models:
                     current = tracking.position(tx, model.name)
                     if current >= last:
+                        continue  # another follower got there first
+                    if current < start:
+                        # The row went back (a rebuild reset it) after we read from `start`:
+                        # the events between are not in this batch, so leave it for a re-read.
                         continue
                     tracking.advance(tx, model.name, current, last)
                     for position, event in events:

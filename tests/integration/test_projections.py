@@ -20,6 +20,7 @@ from smsplat.projections.alerts import AlertsReadModel
 from smsplat.projections.follower import LogFollower
 from smsplat.projections.ledger_audit import audit_ledger
 from smsplat.projections.quota_ledger import QuotaLedgerReadModel
+from smsplat.projections.templates import TemplateListReadModel
 
 from tests.conftest import make_container
 from tests.integration.history import dump_read_models, random_history, random_template_history
@@ -140,3 +141,23 @@ def test_Q12_projector_killed_between_events_resumes_exactly(pg_url: str) -> Non
         assert_exactly_once_and_rebuildable(c)
     finally:
         c.close()
+
+
+def test_Q12_a_batch_read_before_a_rebuild_does_not_skip_events(any_container: Container) -> None:
+    """Q12: a follower that read a batch, then lost the race to a rebuild (which reset the
+    tracking row), must not mark the events before its batch as applied: they are re-read."""
+    c = any_container
+    assert isinstance(c.clock, SimulatedClock)
+    random_template_history(c, c.clock, commands=120, seed=21)
+    c.catch_up_projections()
+    late = LogFollower(c.templates, [TemplateListReadModel()], c.db)
+    random_template_history(c, c.clock, commands=10, seed=22)  # new events after the read
+    start, batch = late.read_batch()
+    assert start > 0 and batch
+    rebuild = c.followers[1]
+    rebuild.reset()  # the rebuild's first transaction...
+    late.apply_batch(start, batch)  # ...then the late follower's (it read before the reset)
+    rebuild.catch_up()  # ...then the rebuild's replay
+    after_race = dump_read_models(c)["template_list"]
+    c.rebuild_projections()  # an undisturbed rebuild
+    assert after_race == dump_read_models(c)["template_list"]
