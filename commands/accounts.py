@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from ..domain.accounts import Account, new_api_key, split_api_key, validate_new_account
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.products import Product
 from ..domain.scenarios import Notification
+from .context_application import ContextApplication
 from .optimistic import update
-from .ports import ChangeListener, Clock
 
 
 @dataclass(frozen=True)
@@ -29,18 +28,10 @@ class AccountExists(InvalidInput):
     title = "Account already exists"
 
 
-class AccountsApp(Application[UUID]):
+class AccountsApp(ContextApplication):
     """Bounded context "accounts": its own event table, rarely written."""
 
     name = "accounts"
-    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
-
-    def __init__(
-        self, env: dict[str, Any] | None, clock: Clock, on_change: ChangeListener | None = None
-    ) -> None:
-        super().__init__(env)
-        self.clock = clock
-        self.on_change = on_change
 
     def create_account(
         self,
@@ -58,7 +49,7 @@ class AccountsApp(Application[UUID]):
             self.save(account)
         except IntegrityError:
             raise AccountExists(f"Account {account_id} already exists.") from None
-        self._changed()
+        self.changed()
         return NewAccount(account_id, api_key)
 
     def activate_product(self, account_id: UUID, product: object, actor: str) -> list[str]:
@@ -120,8 +111,4 @@ class AccountsApp(Application[UUID]):
         return self.account(account_id).verification_phone
 
     def _update(self, account_id: UUID, decide: Callable[[Account], bool]) -> Account:
-        return update(self, lambda: self.account(account_id), decide, self._changed)
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
+        return update(self, lambda: self.account(account_id), decide, self.changed)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
@@ -27,6 +27,7 @@ from ..domain.ledger import Balance, Reference
 from ..domain.packages import package_units
 from ..domain.quota import QuotaPool, quota_pool_id
 from ..domain.sending import Send, message_id
+from .context_application import ContextApplication
 from .ports import ChangeListener, Clock
 
 MAX_ATTEMPTS = 50
@@ -64,11 +65,10 @@ class QuotaChange:
     balance: Balance
 
 
-class QuotaApp(Application[UUID]):
+class QuotaApp(ContextApplication):
     """Bounded context "quota": pools, with snapshots so a long history loads fast."""
 
     name = "quota"
-    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
     snapshotting_intervals = {QuotaPool: 200}  # noqa: RUF012
 
     def __init__(
@@ -78,10 +78,8 @@ class QuotaApp(Application[UUID]):
         accounts: AccountDirectory,
         on_change: ChangeListener | None = None,
     ) -> None:
-        super().__init__(env)
-        self.clock = clock
+        super().__init__(env, clock, on_change)
         self.accounts = accounts
-        self.on_change = on_change
 
     # -- commands -----------------------------------------------------------------------
 
@@ -193,11 +191,6 @@ class QuotaApp(Application[UUID]):
             )
         return pool
 
-    def changed(self) -> None:
-        """Tell the in-process followers that events were stored."""
-        if self.on_change is not None:
-            self.on_change()
-
     def send(self, send_id: UUID) -> Send:
         try:
             send: object = self.repository.get(send_id)
@@ -239,8 +232,7 @@ class QuotaApp(Application[UUID]):
                     return stored
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            if self.on_change is not None:
-                self.on_change()
+            self.changed()
             if not mine:
                 return QuotaChange("", pool.version, pool.balance)
             return QuotaChange(mine[0].entry_id, mine[0].originator_version, pool.balance)

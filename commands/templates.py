@@ -5,27 +5,19 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from ..domain.errors import NotFound
 from ..domain.templates import Template, draft_template
+from .context_application import ContextApplication
 from .optimistic import update
-from .ports import ChangeListener, Clock
 
 
-class TemplatesApp(Application[UUID]):
+class TemplatesApp(ContextApplication):
     """Bounded context "templates": its own event table."""
 
     name = "templates"
-    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
-
-    def __init__(
-        self, env: dict[str, Any] | None, clock: Clock, on_change: ChangeListener | None = None
-    ) -> None:
-        super().__init__(env)
-        self.clock = clock
-        self.on_change = on_change
 
     def submit(
         self,
@@ -48,7 +40,7 @@ class TemplatesApp(Application[UUID]):
             self.save(template)
         except IntegrityError:
             return self.template(template_id, account_id)
-        self._changed()
+        self.changed()
         return template
 
     def resubmit(
@@ -94,8 +86,4 @@ class TemplatesApp(Application[UUID]):
             command(template)
             return True
 
-        return update(self, lambda: self.template(template_id, owner), decide, self._changed)
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
+        return update(self, lambda: self.template(template_id, owner), decide, self.changed)

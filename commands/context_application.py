@@ -1,0 +1,27 @@
+"""What every bounded context's eventsourcing application shares: the service clock, an
+aggregate cache, and a listener told after each save (so in-process followers wake at once)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from .ports import ChangeListener, Clock
+
+
+class ContextApplication(Application[UUID]):
+    env = {"AGGREGATE_CACHE_MAXSIZE": "10000"}  # noqa: RUF012 - the library's own idiom
+
+    def __init__(
+        self, env: dict[str, Any] | None, clock: Clock, on_change: ChangeListener | None = None
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.on_change = on_change
+
+    def changed(self) -> None:
+        """Tell the in-process followers that events were stored."""
+        if self.on_change is not None:
+            self.on_change()
