@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import resource
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from smsplat.infra.bootstrap import Container, build
 from smsplat.infra.settings import Settings
 
 from .database import drop_database, fresh_database
+from .figures import latency_figures
 
 
 def _accounts(c: Container, count: int) -> list[UUID]:
@@ -55,12 +55,7 @@ def _run_threads(
     for th in pool:
         th.join()
     elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "per_second": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+    return latency_figures(latencies, elapsed)
 
 
 def run() -> None:

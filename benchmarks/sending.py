@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ import httpx
 import psycopg
 
 from .database import drop_database, fresh_database
+from .figures import latency_figures
 
 OPERATOR = "bench-operator"
 CLIENTS = 16
@@ -148,12 +148,7 @@ def _business(svc: Service, accounts: list[tuple[str, str, str]]) -> dict[str, f
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "per_second": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-    }
+    return latency_figures(latencies, elapsed)
 
 
 def _copy_baseline(url: str) -> float:

@@ -7,6 +7,7 @@ the messages they count.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ class SendsReadModel:
                 total INTEGER NOT NULL, units_per_message INTEGER NOT NULL,
                 units_charged INTEGER NOT NULL, units_refunded INTEGER NOT NULL,
                 pending INTEGER NOT NULL, sending INTEGER NOT NULL, success INTEGER NOT NULL,
-                failed INTEGER NOT NULL, unknown INTEGER NOT NULL,
+                failed INTEGER NOT NULL, unknown INTEGER NOT NULL, text TEXT NOT NULL,
                 created_at {ts} NOT NULL, next_expiry {ts})"""
         )
         tx.execute("CREATE INDEX IF NOT EXISTS sends_account ON sends (account_id, created_at)")
@@ -91,12 +92,12 @@ class SendsReadModel:
         tx.execute(
             "INSERT INTO sends (send_id, account_id, template_id, type, kind, product, status, "
             "total, units_per_message, units_charged, units_refunded, pending, sending, "
-            "success, failed, unknown, created_at, next_expiry) VALUES "
-            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, NULL)",
+            "success, failed, unknown, text, created_at, next_expiry) VALUES "
+            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, %s, NULL)",
             (
                 send_id, event.account_id, event.template_id, event.type, event.kind,
                 event.product, total, event.units_per_message,
-                total * event.units_per_message, total, at,
+                total * event.units_per_message, total, event.text, at,
             ),
         )  # fmt: skip
         day = event.timestamp.astimezone(BEIJING).date().isoformat()
@@ -174,7 +175,20 @@ class SendRow:
     units_charged: int
     units_refunded: int
     counts: dict[str, int]
+    text: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """An account's delivery figures: messages by status, by day and by product; units."""
+
+    by_status: dict[str, int]
+    by_day: list[dict[str, Any]]
+    by_product: list[dict[str, Any]]
+    success_rate: float | None  # success / (success + failed + unknown)
+    units_charged: int
+    units_refunded: int  # the units of failed messages (each refunded, Q7)
 
 
 @dataclass(frozen=True)
@@ -194,7 +208,7 @@ class MessageRow:
 
 SEND_COLUMNS = (
     "send_id, account_id, template_id, type, kind, product, status, total, units_per_message, "
-    "units_charged, units_refunded, pending, sending, success, failed, unknown, created_at"
+    "units_charged, units_refunded, pending, sending, success, failed, unknown, text, created_at"
 )
 MESSAGE_COLUMNS = (
     "message_id, send_id, phone, status, units, product, reason, carrier_message_id, "
@@ -244,14 +258,31 @@ class SendQueries:
         )
         return [r[0] for r in rows]
 
-    def dashboard(self, account_id: str) -> list[tuple[str, str | None, str, int, int]]:
-        """(day, product, status, messages, units) for the account."""
+    def dashboard(self, account_id: str) -> Dashboard:
         rows = self._read(
             "SELECT day, product, status, COUNT(*), SUM(units) FROM messages "
             "WHERE account_id = %s GROUP BY day, product, status ORDER BY day, product, status",
             [account_id],
         )
-        return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+        by_status: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        days: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+        products: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+        charged = refunded = 0
+        for day, product, status, count, units in rows:
+            by_status[status] += int(count)
+            days[day][status] += int(count)
+            products[product or "none"][status] += int(count)
+            charged += int(units)
+            refunded += int(units) if status == "failed" else 0
+        settled = by_status["success"] + by_status["failed"] + by_status["unknown"]
+        return Dashboard(
+            by_status=by_status,
+            by_day=[{"day": d, **v} for d, v in sorted(days.items())],
+            by_product=[{"product": p, **v} for p, v in sorted(products.items())],
+            success_rate=round(by_status["success"] / settled, 4) if settled else None,
+            units_charged=charged,
+            units_refunded=refunded,
+        )
 
     def _read(self, sql: str, params: list[object]) -> list[tuple[Any, ...]]:
         with self.db.reading() as tx:
@@ -263,7 +294,7 @@ def _send_row(r: tuple[Any, ...]) -> SendRow:
     return SendRow(
         send_id=r[0], account_id=r[1], template_id=r[2], type=r[3], kind=r[4], product=r[5],
         status=r[6], total=int(r[7]), units_per_message=int(r[8]), units_charged=int(r[9]),
-        units_refunded=int(r[10]), counts=counts, created_at=from_db_time(r[16]),
+        units_refunded=int(r[10]), counts=counts, text=r[16], created_at=from_db_time(r[17]),
     )  # fmt: skip
 
 
