@@ -15,7 +15,7 @@ from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
 from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
-from .routes import accounts, quota, sending, system, templates
+from .routes import accounts, audience, imports, quota, sending, system, templates
 
 HOUSEKEEPING_SECONDS = 600
 
@@ -49,6 +49,6 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency, clock=container.clock)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(BodyLimitMiddleware)
-    for module in (system, accounts, quota, templates, sending):
+    for module in (system, accounts, quota, templates, sending, imports, audience):
         app.include_router(module.router)
     return app

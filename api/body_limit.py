@@ -13,6 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .problems import problem_response
 
 DEFAULT_LIMIT = 1 << 20  # 1 MiB of JSON is far more than any command needs
+UPLOAD_LIMIT = 3 << 20  # an Excel import (S3): the 2 MiB file plus its multipart form
+UPLOAD_PATH_SUFFIX = "/sends/import"
 
 
 class BodyLimitMiddleware:
@@ -24,9 +26,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = UPLOAD_LIMIT if scope["path"].endswith(UPLOAD_PATH_SUFFIX) else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         body = bytearray()
         more = True
@@ -36,14 +39,14 @@ class BodyLimitMiddleware:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
+            if len(body) > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
         await self.app(scope, _replaying(bytes(body), receive), send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
-            413, "payload_too_large", f"The request body exceeds {self.limit} bytes."
+            413, "payload_too_large", f"The request body exceeds {limit} bytes."
         )
         await response(scope, receive, send)
 

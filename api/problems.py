@@ -41,6 +41,11 @@ STATUS_BY_CODE = {
     "unknown_variable": 422,
     "invalid_variable": 422,
     "message_too_long": 422,
+    "not_cancellable": 409,
+    "reschedule_too_late": 409,
+    "not_scheduled": 409,
+    "unsupported_file": 422,
+    "missing_phone_column": 422,
 }
 
 TITLE_BY_STATUS = {

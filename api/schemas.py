@@ -252,11 +252,19 @@ class RejectedOut(BaseModel):
 
 class SendAcceptedOut(BaseModel):
     send_id: str
-    status: str
+    status: str = Field(description="submitting, scheduled or awaiting_provider_review")
     accepted: int
-    units: int
+    units: int = Field(description="Charged now, or locked until the send goes out (Q5).")
     duplicates: int
     rejected: list[RejectedOut]
+    scheduled_at: datetime | None = None
+    goes_out_at: datetime | None = Field(
+        None, description="When it goes (or is expected to go) to the carrier (S6, S8)."
+    )
+
+
+class RescheduleIn(Strict):
+    scheduled_at: datetime = Field(description="The new time, with its offset (S7).")
 
 
 class SendPlanOut(BaseModel):
@@ -270,7 +278,14 @@ class SendPlanOut(BaseModel):
     rate_limited: list[str] = Field(
         description="Numbers the per-recipient limits would fail now (S9)."
     )
-    goes_out_at: datetime
+    goes_out_at: datetime = Field(
+        description="When it would go to the carrier: now, at scheduled_at, or once the "
+        "provider has reviewed a marketing send (S8), whichever is last."
+    )
+    scheduled_at: datetime | None = None
+    provider_review_until: datetime | None = Field(
+        None, description="Marketing: when the provider's review is expected to pass (S8)."
+    )
     text: str = Field(description="The message as recipients will read it.")
 
 
@@ -281,18 +296,36 @@ class SendOut(BaseModel):
     type: str
     kind: str | None
     product: str | None
-    status: str
+    status: str = Field(
+        description="scheduled, awaiting_provider_review, cancelled, submitting, submitted, "
+        "completed"
+    )
     scheduled_at: datetime | None
     total: int
     counts: dict[str, int]
     units_charged: int
     units_refunded: int
+    units_locked: int = Field(description="Held until it goes out or is cancelled (Q5, Q11).")
+    provider_review_until: datetime | None = Field(
+        None, description="Marketing: when the provider's review passes (S8)."
+    )
+    goes_out_at: datetime | None = Field(
+        None, description="When it went, or is expected to go, to the carrier."
+    )
+    cancel_reason: str | None = Field(
+        None, description="cancelled_by_account, or template_deleted (at its time)"
+    )
     text: str
     created_at: datetime
 
 
 class SendListOut(BaseModel):
     items: list[SendOut]
+
+
+class UpcomingSendsOut(BaseModel):
+    items: list[SendOut]
+    units_locked: int = Field(description="The units all of them hold (Q5).")
 
 
 class MessageOut(BaseModel):
@@ -339,3 +372,60 @@ class DashboardOut(BaseModel):
     success_rate: float | None = Field(description="success / (success + failed + unknown)")
     units_charged: int
     units_refunded: int
+
+
+class CustomerIn(Strict):
+    condition: Any = Field(
+        None,
+        description="game_player, site_member or miniapp_booking (S4).",
+        examples=["site_member"],
+    )
+    phone: Any = Field(None, examples=["13800138000"])
+    product: Any = Field(None, description="The product it was synced from.", examples=["site"])
+    name: Any = None
+
+
+class CustomerOut(BaseModel):
+    customer_id: str
+    account_id: str
+    condition: str
+    phone: str
+    product: str
+    name: str | None
+    synced_at: datetime
+    created: bool | None = None
+
+
+class CustomerListOut(BaseModel):
+    items: list[CustomerOut]
+    counts: dict[str, int] = Field(description="Customers per condition.")
+
+
+class ReplyIn(BaseModel):
+    phone: Any = None
+    text: Any = None
+    at: Any = None
+    account_id: Any = None
+
+
+class RepliesIn(Strict):
+    replies: list[ReplyIn] = Field(max_length=10_000)
+
+
+class RepliesOut(BaseModel):
+    opted_out: int = Field(description="(account, number) pairs newly opted out.")
+    already: int
+    ignored: int = Field(description="Replies that are not opt-out keywords.")
+    unmatched: int = Field(description="Opt-outs with no account to apply to.")
+    rejected: list[dict[str, Any]]
+
+
+class OptOutOut(BaseModel):
+    phone: str
+    source: str
+    text: str
+    at: datetime
+
+
+class OptOutListOut(BaseModel):
+    items: list[OptOutOut]

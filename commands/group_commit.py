@@ -24,7 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from ..domain.errors import DomainError
 from ..domain.quota import QuotaPool
 from ..domain.sending import Send
-from .quota import QuotaApp, QuotaBusy, QuotaChange, charge_reference
+from .quota import QuotaApp, QuotaBusy, QuotaChange, take_units
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,7 @@ class GroupCommitter:
                     if attempt > 0 and send.id in self.quota.repository:
                         decided.append((request, self.quota.send(send.id), None))
                         continue
-                    pool.charge(charge_reference(send), send.units_charged, send.product,
-                                request.actor, now)  # fmt: skip
+                    take_units(pool, send, request.actor, now)
                     entry = pool.pending_events[-1]
                     change = QuotaChange(
                         getattr(entry, "entry_id", ""), entry.originator_version, pool.balance

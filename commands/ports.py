@@ -73,3 +73,16 @@ class RecipientLimits(Protocol):
     def would_fail(self, category: str | None, phones: Sequence[str], at: datetime) -> list[str]:
         """The numbers that a message now would find over the limit."""
         ...
+
+
+class AudienceDirectory(Protocol):
+    """The audience context as sending sees it: synced customers (S4) and opt-outs, current
+    as of the call (implementations catch their read models up first)."""
+
+    def numbers(self, account_id: str, conditions: Sequence[str]) -> list[str]:
+        """The distinct numbers of the account's customers meeting any of ``conditions``."""
+        ...
+
+    def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
+        """Which of ``phones`` opted out of the account's marketing."""
+        ...

@@ -145,9 +145,10 @@ class QuotaApp(ContextApplication):
     def accept_send(
         self, account_id: UUID, build: Callable[[datetime], Send], actor: str
     ) -> tuple[Send, QuotaChange]:
-        """Q5, Q10: charge a send's units and accept it in one transaction, or refuse it whole
-        and store nothing. ``build`` makes the send afresh on each attempt. A send whose id is
-        already stored (a retried request) is returned as it is, and charged nothing more."""
+        """Q5, Q10: take a send's units (a charge, or a lock for a send that waits) and accept
+        it in one transaction, or refuse it whole and store nothing. ``build`` makes the send
+        afresh on each attempt. A send whose id is already stored (a retried request) is
+        returned as it is, and takes nothing more."""
         made: list[Send] = []
 
         def decide(pool: QuotaPool, at: datetime) -> SavedWith | None:
@@ -156,7 +157,7 @@ class QuotaApp(ContextApplication):
                 made[:] = [self.send(send.id)]
                 return None
             made[:] = [send]
-            pool.charge(charge_reference(send), send.units_charged, send.product, actor, at)
+            take_units(pool, send, actor, at)
             return SavedWith((send,))
 
         change = self._change(account_id, decide)
@@ -167,20 +168,70 @@ class QuotaApp(ContextApplication):
     ) -> Send:
         """Record something on a send (a batch, receipts, expiry) and refund in the same
         transaction the units it says failed (Q7): so a refund happens exactly once."""
-        account_id = UUID(self.send(send_id).account_id)
-        settled: list[Send] = []
 
-        def decide(pool: QuotaPool, at: datetime) -> SavedWith:
-            send = self.send(send_id)
-            settled[:] = [send]
+        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
             units = act(send, at)
             if units:
                 charge = charge_reference(send)
                 pool.refund(charge, charge, units, send.product, actor, at)
+
+        return self.change_send(send_id, on_send)
+
+    def cancel_send(self, send_id: UUID, reason: str, actor: str) -> Send:
+        """S7, Q11: cancel a send not yet submitted and release its whole lock, together."""
+
+        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
+            send.cancel(reason, actor, at)
+            pool.release(str(send.id), actor, at)
+
+        return self.change_send(send_id, on_send)
+
+    def reschedule_send(self, send_id: UUID, when: datetime, actor: str) -> Send:
+        """S7: a new time for a scheduled send (its lock stays as it is)."""
+        return self.change_send(send_id, lambda send, _, at: send.reschedule(when, actor, at))
+
+    def advance_send(
+        self,
+        send_id: UUID,
+        opted_out: Callable[[Send], set[str]],
+        template_usable: Callable[[Send], bool],
+    ) -> Send:
+        """A waiting send's due work: the provider's review passes (S8); at its time it is
+        submitted, its lock becoming the charge (Q5). A send whose template was deleted while
+        it waited is cancelled instead, its lock released (see README: scheduled sends)."""
+
+        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
+            send.pass_review(at)
+            if not send.is_due(at):
+                return
+            if not template_usable(send):
+                send.cancel("template_deleted", "system", at)
+                pool.release(str(send.id), "system", at)
+                return
+            units = send.start(opted_out(send), at)
+            if units:
+                pool.charge_lock(str(send.id), units, send.product, "system", at)
+            else:  # every number opted out: nothing goes, nothing is charged
+                pool.release(str(send.id), "system", at)
+
+        return self.change_send(send_id, on_send)
+
+    def change_send(
+        self, send_id: UUID, act: Callable[[Send, QuotaPool, datetime], object]
+    ) -> Send:
+        """Decide on a send and its account's pool together and save both in one transaction
+        (retried on a concurrent change, like every pool command)."""
+        account_id = UUID(self.send(send_id).account_id)
+        changed: list[Send] = []
+
+        def decide(pool: QuotaPool, at: datetime) -> SavedWith:
+            send = self.send(send_id)
+            changed[:] = [send]
+            act(send, pool, at)
             return SavedWith((send,))
 
         self._change(account_id, decide)
-        return settled[0]
+        return changed[0]
 
     def pool_for(self, account_id: UUID) -> QuotaPool:
         """The account's pool as stored, or a new one (opened by the first charge's save)."""
@@ -276,6 +327,15 @@ class QuotaApp(ContextApplication):
             self.accounts.alert_phone(account_id)  # NotFound for an unknown account
             return QuotaPool.open(account_id, "", self.clock.now())
         return pool
+
+
+def take_units(pool: QuotaPool, send: Send, actor: str, at: datetime) -> None:
+    """Q5: a send going out now is charged; one that waits (scheduled, or awaiting the
+    provider's review) has its units locked. Either is refused whole past what is available."""
+    if send.waiting:
+        pool.lock(str(send.id), send.units_locked, send.product, actor, at)
+    else:
+        pool.charge(charge_reference(send), send.units_charged, send.product, actor, at)
 
 
 def charge_reference(send: Send) -> Reference:

@@ -21,7 +21,7 @@ from ..adapters.sql import SqlDatabase
 from ..domain.errors import QuotaConflict
 from ..domain.quota import QuotaPool
 from ..domain.recipient_limits import RATE_LIMITED
-from ..domain.sending import Handover, Send, message_id
+from ..domain.sending import OPTED_OUT, Handover, MessageStatus, Send, message_id
 from ..projections import tracking
 from .ports import Carrier, Clock, OutgoingMessage, RecipientLimits
 from .quota import QuotaApp
@@ -29,7 +29,12 @@ from .quota import QuotaApp
 log = logging.getLogger(__name__)
 
 NAME = "send_worker"
-TOPICS = [get_topic(Send.Accepted), get_topic(QuotaPool.LowBalanceAlerted)]
+# a send is handed over once submitted: at once (Accepted) or when its time came (S6, S8)
+TOPICS = [
+    get_topic(Send.Accepted),
+    get_topic(Send.SubmissionStarted),
+    get_topic(QuotaPool.LowBalanceAlerted),
+]
 
 
 def alert_message_id(alert_id: str) -> str:
@@ -106,6 +111,8 @@ class SendWorker:
         (S9); the others fail with ``recipient_rate_limited`` and are refunded (Q7)."""
         now = self.clock.now()
         indices = list(send.batch_indices(batch))
+        skipped = [i for i in indices if send.message_status(i) is MessageStatus.FAILED]
+        indices = [i for i in indices if i not in skipped]  # opted out before submission
         limited: set[int] = set()
         if send.limit_category is not None:
             ids = [(message_id(send.id, i), send.recipients[i]) for i in indices]
@@ -116,16 +123,20 @@ class SendWorker:
             OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text) for i in outgoing
         ]
         answers = self.carrier.submit(messages, now) if messages else []
-        return [Handover(i, None, RATE_LIMITED) for i in limited] + [
-            Handover(i, a.carrier_message_id, a.error)
-            for i, a in zip(outgoing, answers, strict=True)
-        ]
+        return (
+            [Handover(i, None, OPTED_OUT) for i in skipped]
+            + [Handover(i, None, RATE_LIMITED) for i in limited]
+            + [
+                Handover(i, a.carrier_message_id, a.error)
+                for i, a in zip(outgoing, answers, strict=True)
+            ]
+        )
 
     def _record(self, send_id: UUID, batch: int, handovers: list[Handover]) -> None:
         self.quota.settle_send(send_id, lambda s, at: s.record_batch(batch, handovers, at))
 
     def _handle(self, event: Any) -> None:
-        if isinstance(event, Send.Accepted):
+        if isinstance(event, Send.Accepted | Send.SubmissionStarted):
             self.hand_over(event.originator_id)
         elif isinstance(event, QuotaPool.LowBalanceAlerted):
             alert = OutgoingMessage(

@@ -2,8 +2,9 @@
 
 *Reading* of Q6: the length is that of the text the recipient gets — the signature with its
 【】, the content with its placeholders filled in. Up to 65 characters cost 1 unit; longer, 2.
-A rendered message longer than 130 characters (two units' worth) is refused: variables are
-meant for codes and names, not for carrying text the template review never saw.
+Marketing messages end with a new line and ``拒收请回复R`` (the platform adds it; both count).
+A rendered message longer than 130 characters (two units' worth, before that line) is refused:
+variables are meant for codes and names, not for carrying text the template review never saw.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .errors import Problems
 from .template_text import PLACEHOLDER, is_signature_bracket, placeholders
 
 ONE_UNIT_LENGTH = 65
+OPT_OUT_LINE = "拒收请回复R"  # ends every marketing message (opt-out, beyond the original)
 MAX_RENDERED_LENGTH = 130
 MAX_VARIABLE_LENGTH = 30
 
@@ -30,8 +32,14 @@ def units_for(text: str) -> int:
     return 1 if len(text) <= ONE_UNIT_LENGTH else 2
 
 
-def render(signature: str, content: str, variables: Mapping[str, object] | None) -> RenderedMessage:
-    """Fill the placeholders and put the signature in front; every problem is listed."""
+def render(
+    signature: str,
+    content: str,
+    variables: Mapping[str, object] | None,
+    opt_out_line: bool = False,
+) -> RenderedMessage:
+    """Fill the placeholders and put the signature in front; every problem is listed.
+    Marketing messages end with the platform's opt-out line, counted in the units (Q6)."""
     values = dict(variables or {})
     problems = Problems()
     names = placeholders(content)
@@ -78,4 +86,6 @@ def render(signature: str, content: str, variables: Mapping[str, object] | None)
             f"短信长度为{len(text)}个字符,最多{MAX_RENDERED_LENGTH}个。",
         )  # fmt: skip
         problems.raise_as_first_code("The message cannot be rendered.")
+    if opt_out_line:
+        text = f"{text}\n{OPT_OUT_LINE}"
     return RenderedMessage(text, units_for(text))

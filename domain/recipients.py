@@ -7,13 +7,15 @@ is not a mainland mobile comes back in ``rejected`` with its own code and positi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .audience import Condition
 from .errors import DomainError, InvalidInput
 from .phones import parse_mainland_mobile
 
 MAX_RECIPIENTS = 10_000  # S2
+OPTED_OUT = "opted_out"
 
 
 class TooManyRecipients(DomainError):
@@ -36,6 +38,26 @@ class RecipientList:
     accepted: tuple[str, ...]  # 11-digit national numbers, first occurrence order
     rejected: tuple[RejectedInput, ...]
     duplicates: int  # inputs dropped because the number was already in the list
+    positions: tuple[int, ...] = ()  # where each accepted number was given
+
+    def without(self, opted_out: set[str]) -> RecipientList:
+        """The list less the numbers that opted out of marketing, each moved to ``rejected``
+        with code ``opted_out`` (they are skipped and cost nothing)."""
+        if not opted_out:
+            return self
+        positions = self.positions or tuple(range(1, len(self.accepted) + 1))
+        kept = [(n, p) for n, p in zip(self.accepted, positions, strict=True) if n not in opted_out]
+        skipped = [
+            RejectedInput(n, OPTED_OUT, "The number opted out of this account's marketing.", p)
+            for n, p in zip(self.accepted, positions, strict=True)
+            if n in opted_out
+        ]
+        return RecipientList(
+            tuple(n for n, _ in kept),
+            (*self.rejected, *skipped),
+            self.duplicates,
+            tuple(p for _, p in kept),
+        )
 
 
 def parse_recipients(inputs: Iterable[tuple[int, str]]) -> RecipientList:
@@ -45,7 +67,7 @@ def parse_recipients(inputs: Iterable[tuple[int, str]]) -> RecipientList:
         raise TooManyRecipients(
             f"At most {MAX_RECIPIENTS} numbers can be sent to at once; got {len(given)} (S2)."
         )
-    accepted: dict[str, None] = {}
+    accepted: dict[str, int] = {}
     rejected: list[RejectedInput] = []
     duplicates = 0
     for position, text in given:
@@ -57,10 +79,10 @@ def parse_recipients(inputs: Iterable[tuple[int, str]]) -> RecipientList:
         if number in accepted:
             duplicates += 1
         else:
-            accepted[number] = None
+            accepted[number] = position
     if not given:
         raise InvalidInput("The send has no recipients.")
-    return RecipientList(tuple(accepted), tuple(rejected), duplicates)
+    return RecipientList(tuple(accepted), tuple(rejected), duplicates, tuple(accepted.values()))
 
 
 def from_list(numbers: Iterable[object]) -> RecipientList:
@@ -73,3 +95,25 @@ def from_list(numbers: Iterable[object]) -> RecipientList:
 def from_text(text: str) -> RecipientList:
     """``recipients_text``: one number per line, as typed (S2); positions are line numbers."""
     return parse_recipients(enumerate(text.splitlines(), 1))
+
+
+def from_audience(numbers: Sequence[str]) -> RecipientList:
+    """S4: the numbers of the account's synced customers, frozen into the send. They were
+    checked when synced; more than 10,000 is refused like any other list (S2)."""
+    if not numbers:
+        raise InvalidInput("No synced customer meets the audience's conditions.")
+    return parse_recipients(enumerate(numbers, 1))
+
+
+def audience_conditions(audience: object) -> list[str]:
+    """``{"conditions": [...]}`` of a send's audience (S4), checked and deduplicated."""
+    choices = ", ".join(c.value for c in Condition)
+    if not isinstance(audience, dict):
+        raise InvalidInput(f"audience needs conditions: a list of one or more of {choices}.")
+    conditions = audience.get("conditions")
+    if not isinstance(conditions, list) or not conditions:
+        raise InvalidInput(f"audience needs conditions: a list of one or more of {choices}.")
+    unknown = [c for c in conditions if c not in {x.value for x in Condition}]
+    if unknown or set(audience) != {"conditions"}:
+        raise InvalidInput(f"audience conditions are {choices}; got {conditions!r}.")
+    return list(dict.fromkeys(str(c) for c in conditions))

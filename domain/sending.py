@@ -22,10 +22,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from .errors import InvalidInput, QuotaConflict
+from .errors import DomainError, InvalidInput, QuotaConflict
 
 BATCH_SIZE = 100  # S5
 UNKNOWN_AFTER = timedelta(hours=72)  # Q8
+RESCHEDULE_NOTICE = timedelta(hours=1)  # S7: the time can change while at least this remains
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
+OPTED_OUT = "opted_out"  # why a message of a marketing send was skipped
 
 
 class MessageStatus(StrEnum):
@@ -50,6 +53,9 @@ FINAL = {CODE[MessageStatus.SUCCESS], CODE[MessageStatus.FAILED], CODE[MessageSt
 
 
 class SendStatus(StrEnum):
+    SCHEDULED = "scheduled"  # units locked; waits for its time (S6, Q5)
+    AWAITING_PROVIDER_REVIEW = "awaiting_provider_review"  # units locked; marketing (S8)
+    CANCELLED = "cancelled"  # before submission; the lock was released (Q11)
     SUBMITTING = "submitting"  # accepted; batches still going to the carrier
     SUBMITTED = "submitted"  # every batch handed over; receipts outstanding
     COMPLETED = "completed"  # every message final
@@ -70,6 +76,38 @@ def parse_message_id(text: str) -> tuple[UUID, int] | None:
     except ValueError:
         return None
     return (send_id, int(index)) if str(send_id) == send else None
+
+
+class NotCancellable(DomainError):
+    """S7, Q11: only a send not yet submitted can be cancelled."""
+
+    code = "not_cancellable"
+    title = "Send cannot be cancelled"
+
+
+class RescheduleTooLate(DomainError):
+    """S7: the time can change only while at least an hour remains before it."""
+
+    code = "reschedule_too_late"
+    title = "Too late to reschedule"
+
+
+class NotScheduled(DomainError):
+    """Only a scheduled send has a time to change."""
+
+    code = "not_scheduled"
+    title = "Send is not scheduled"
+
+
+def check_schedule(when: datetime, now: datetime) -> datetime:
+    """A time a send may be scheduled for: aware, in the future, within a year."""
+    if when.tzinfo is None:
+        raise InvalidInput("scheduled_at needs a time zone offset (e.g. +08:00).")
+    if when <= now:
+        raise InvalidInput("scheduled_at must be in the future; leave it out to send now.")
+    if when > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidInput("A send can be scheduled at most a year ahead.")
+    return when
 
 
 @dataclass(frozen=True)
@@ -104,6 +142,51 @@ class Send(Aggregate):
         recipients: list[str]
         actor: str
         limit_category: str | None = None  # S9: verification, marketing or none
+        # added with scheduling (older events have neither: they were submitted at once)
+        scheduled_at: datetime | None = None  # S6: submitted at this time; units locked
+        review_due_at: datetime | None = None  # S8: when the provider's review passes
+
+    class Rescheduled(Aggregate.Event):
+        """S7: the time of a scheduled send changed."""
+
+        scheduled_at: datetime
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Send)
+            aggregate.scheduled_at = self.scheduled_at
+
+    class ProviderReviewPassed(Aggregate.Event):
+        """S8: the provider passed a marketing send."""
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Send)
+            aggregate.review_passed = True
+
+    class Cancelled(Aggregate.Event):
+        """Q11: cancelled before submission; ``units_released`` went back to the account.
+        ``reason``: ``cancelled_by_account``, or ``template_deleted`` (at its time)."""
+
+        reason: str
+        actor: str
+        units_released: int
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Send)
+            aggregate.cancel_reason = self.reason
+            aggregate.cancelled_at = self.timestamp
+
+    class SubmissionStarted(Aggregate.Event):
+        """A waiting send's time came: its lock became a charge (Q5) for every message but
+        ``skipped`` (numbers opted out since it was accepted: failed, never charged)."""
+
+        skipped: list[int]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Send)
+            aggregate.started_at = self.timestamp
+            aggregate._set(set(self.skipped), MessageStatus.FAILED)
+            aggregate.skipped = len(self.skipped)
 
     class BatchSubmitted(Aggregate.Event):
         """S5: one batch handed over. ``sent`` are [index, carrier id]; ``failed`` [index, why]."""
@@ -158,8 +241,18 @@ class Send(Aggregate):
         recipients: list[str],
         actor: str,
         limit_category: str | None = None,
+        scheduled_at: datetime | None = None,
+        review_due_at: datetime | None = None,
     ) -> None:
         self.account_id = account_id
+        self.scheduled_at = scheduled_at
+        self.review_due_at = review_due_at
+        self.review_passed = False
+        self.cancel_reason: str | None = None
+        self.cancelled_at: datetime | None = None
+        waits = scheduled_at is not None or review_due_at is not None
+        self.started_at: datetime | None = None if waits else self.created_on
+        self.skipped = 0  # messages skipped at submission (opted out since acceptance)
         self.limit_category = limit_category
         self.template_id = template_id
         self.type = type
@@ -188,8 +281,11 @@ class Send(Aggregate):
         actor: str,
         at: datetime,
         limit_category: str | None = None,
+        scheduled_at: datetime | None = None,
+        review_due_at: datetime | None = None,
     ) -> Send:
-        """A send accepted whole; the caller charges ``units_charged`` in the same save."""
+        """A send accepted whole. The caller, in the same save, charges ``units_charged`` of
+        a send that goes out now, or locks ``units_locked`` of one that waits (S6, S8, Q5)."""
         if not recipients:
             raise InvalidInput("A send needs at least one recipient.")
         if units_per_message not in (1, 2):
@@ -207,6 +303,8 @@ class Send(Aggregate):
             recipients=list(recipients),
             actor=actor,
             limit_category=limit_category,
+            scheduled_at=check_schedule(scheduled_at, at) if scheduled_at else None,
+            review_due_at=review_due_at,
             timestamp=at,
         )
 
@@ -217,8 +315,51 @@ class Send(Aggregate):
         return len(self.recipients)
 
     @property
+    def started(self) -> bool:
+        """Released to the carrier (and charged): at once, or when its time came."""
+        return self.started_at is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_reason is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Accepted with its units locked, not yet submitted nor cancelled."""
+        return not self.started and not self.cancelled
+
+    @property
+    def review_pending(self) -> bool:
+        return self.review_due_at is not None and not self.review_passed
+
+    @property
     def units_charged(self) -> int:
-        return self.total * self.units_per_message
+        """Charged at submission (Q5): every message but those skipped."""
+        return (self.total - self.skipped) * self.units_per_message if self.started else 0
+
+    @property
+    def units_locked(self) -> int:
+        """Held for a waiting send (Q5): every message, until it is submitted or cancelled."""
+        return self.total * self.units_per_message if self.waiting else 0
+
+    @property
+    def goes_out_at(self) -> datetime | None:
+        """When it is (expected to be) submitted: at once, at its time, or once the provider
+        has passed it, whichever is last; None once cancelled."""
+        if self.cancelled:
+            return None
+        if self.started_at is not None:
+            return self.started_at
+        return max(t for t in (self.scheduled_at, self.review_due_at, self.created_on) if t)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the scheduler has something to do: pass the review, or submit the send."""
+        if not self.waiting:
+            return None
+        if self.review_pending:
+            return self.review_due_at
+        return self.scheduled_at or self.created_on
 
     @property
     def batch_count(self) -> int:
@@ -226,15 +367,21 @@ class Send(Aggregate):
 
     @property
     def next_batch(self) -> int | None:
-        """The first batch not yet handed over, or None when all are."""
+        """The first batch not yet handed over, or None when all are (or none may go yet)."""
         done = len(self.batch_times)
-        return done if done < self.batch_count else None
+        return done if self.started and done < self.batch_count else None
 
     def batch_indices(self, batch: int) -> range:
         return range(batch * BATCH_SIZE, min((batch + 1) * BATCH_SIZE, self.total))
 
     @property
     def status(self) -> SendStatus:
+        if self.cancelled:
+            return SendStatus.CANCELLED
+        if not self.started:
+            if self.review_pending:
+                return SendStatus.AWAITING_PROVIDER_REVIEW
+            return SendStatus.SCHEDULED
         if self.next_batch is not None:
             return SendStatus.SUBMITTING
         if all(code in FINAL for code in self.statuses):
@@ -248,6 +395,56 @@ class Send(Aggregate):
         return {status.value: self.statuses.count(CODE[status]) for status in MessageStatus}
 
     # -- commands -----------------------------------------------------------------------
+
+    def reschedule(self, when: datetime, actor: str, now: datetime) -> None:
+        """S7: a new time, while at least an hour remains before the time now scheduled."""
+        if not self.waiting or self.scheduled_at is None:
+            if self.waiting:
+                raise NotScheduled(f"Send {self.id} goes out as soon as it is reviewed.")
+            raise RescheduleTooLate(f"Send {self.id} is {self.status.value}.")
+        if self.scheduled_at - now < RESCHEDULE_NOTICE:
+            raise RescheduleTooLate(
+                "The time can only be changed while at least 1 hour remains before it (S7)."
+            )
+        self.trigger_event(
+            self.Rescheduled, scheduled_at=check_schedule(when, now), actor=actor, timestamp=now
+        )
+
+    def cancel(self, reason: str, actor: str, at: datetime) -> int:
+        """S7, Q11: cancel before submission; returns the locked units to release."""
+        if not self.waiting:
+            raise NotCancellable(
+                f"Send {self.id} is {self.status.value}; only a send not yet submitted "
+                "can be cancelled."
+            )
+        units = self.units_locked
+        self.trigger_event(
+            self.Cancelled, reason=reason, actor=actor, units_released=units, timestamp=at
+        )
+        return units
+
+    def pass_review(self, at: datetime) -> bool:
+        """S8: the provider's review is over (the simulated provider: at its due time)."""
+        if not (self.waiting and self.review_pending and self.review_due_at is not None):
+            return False
+        if at < self.review_due_at:
+            return False
+        self.trigger_event(self.ProviderReviewPassed, timestamp=at)
+        return True
+
+    def is_due(self, now: datetime) -> bool:
+        """Its time has come and the provider (if asked) has passed it."""
+        due = self.due_at
+        return due is not None and not self.review_pending and now >= due
+
+    def start(self, opted_out: set[str], at: datetime) -> int:
+        """Submit a waiting send whose time came; returns the units to charge from its lock
+        (numbers opted out since acceptance are skipped and cost nothing)."""
+        if not self.is_due(at):
+            raise QuotaConflict(f"Send {self.id} is not due.")
+        skipped = [i for i, phone in enumerate(self.recipients) if phone in opted_out]
+        self.trigger_event(self.SubmissionStarted, skipped=skipped, timestamp=at)
+        return self.units_charged
 
     def record_batch(self, batch: int, handovers: Sequence[Handover], at: datetime) -> int:
         """S5: record the carrier's answers for ``batch``; returns the units to refund now

@@ -22,20 +22,24 @@ from ..adapters.idempotency import IdempotencyStore
 from ..adapters.recipient_window import RecipientWindow
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
+from ..commands.audience import AudienceApp
 from ..commands.group_commit import GroupCommitter
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
+from ..commands.scheduler import SendScheduler
 from ..commands.send_worker import SendWorker
 from ..commands.sending import SendingService
 from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
+from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.follower import LogFollower
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
 from ..projections.read_model import ReadModel
 from ..projections.sends import SendQueries, SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .background import BackgroundLoop
+from .current_audience import CurrentAudience
 from .event_store import event_store_env, read_store
 from .settings import Settings
 
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 SCHEMA_LOCK_KEY = 727_274_001  # pg_advisory_lock key serialising table creation
 WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from other processes
 SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
+SCHEDULER_IDLE_SECONDS = 1.0  # how often waiting sends are checked for their time
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Container:
     accounts: AccountsApp
     quota: QuotaApp
     templates: TemplatesApp
+    audience: AudienceApp
+    audience_views: AudienceQueries
     followers: list[LogFollower]
     ledger: QuotaLedgerQueries
     alerts: AlertQueries
@@ -66,6 +73,7 @@ class Container:
     carrier: SimulatedCarrier
     worker: SendWorker
     settlement: SettlementTimer
+    scheduler: SendScheduler
     limits: RecipientWindow
     committer: GroupCommitter
     projection_loops: list[BackgroundLoop]
@@ -76,7 +84,7 @@ class Container:
             loop.start()
 
     def start_sending(self) -> None:
-        """The send worker and the settlement timer, in background threads."""
+        """The send worker, the settlement timer and the scheduler, in background threads."""
         for loop in self.sending_loops:
             loop.start()
 
@@ -85,13 +93,16 @@ class Container:
         return all(f.wait_until_current(timeout) for f in self.followers)
 
     def run_due_work(self) -> None:
-        """Everything due by the clock's now: hand-overs, receipts, expiries, read models."""
+        """Everything due by the clock's now: scheduled sends and provider reviews,
+        hand-overs, receipts, expiries, read models."""
         for _ in range(100):
-            handed = self.worker.run_until_idle()
             self.catch_up_projections()  # in this thread: safe beside the background followers
+            advanced = self.scheduler.run_once()
+            handed = self.worker.run_until_idle()
+            self.catch_up_projections()
             settled = self.settlement.run_once()
             self.catch_up_projections()
-            if not handed and not settled:
+            if not advanced and not handed and not settled:
                 return
 
     def rebuild_projections(self) -> int:
@@ -104,7 +115,7 @@ class Container:
         self.committer.stop()
         for loop in [*self.sending_loops, *self.projection_loops]:
             loop.stop()
-        for app in (self.accounts, self.quota, self.templates):
+        for app in (self.accounts, self.quota, self.templates, self.audience):
             app.close()
         self.db.close()
 
@@ -135,9 +146,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         wake = lambda: _wake(loops)  # noqa: E731 - the loops exist only after the apps
         quota = QuotaApp(env, clock, accounts, on_change=wake)
         templates = TemplatesApp(env, clock, on_change=wake)
+        audience = AudienceApp(env, clock, on_change=wake)
         read_models: list[tuple[Application[UUID], list[ReadModel]]] = [
             (quota, [QuotaLedgerReadModel(), AlertsReadModel(), SendsReadModel()]),
             (templates, [TemplateListReadModel()]),
+            (audience, [CustomersReadModel(), OptOutsReadModel()]),
         ]
         followers.extend(
             LogFollower(
@@ -158,9 +171,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         worker = SendWorker(quota, carrier, db, clock, limits)
         worker.create_tables()
     committer = GroupCommitter(quota)
-    sending = SendingService(accounts, templates, quota, limits, committer)
+    audience_views = AudienceQueries(db)
+    current_audience = CurrentAudience(followers[-1], audience_views)
+    sending = SendingService(accounts, templates, quota, limits, current_audience, committer)
     send_views = SendQueries(db)
     settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
+    scheduler = SendScheduler(quota, templates, current_audience, clock, send_views.due_sends)
     projection_loops = [
         BackgroundLoop(f"follower-{f.app.name}", f.process_batch, f.poll_interval)
         for f in followers
@@ -168,6 +184,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     sending_loops = [
         BackgroundLoop("send-worker", worker.run_once, WORKER_IDLE_SECONDS),
         BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
+        BackgroundLoop("scheduler", scheduler.run_once, SCHEDULER_IDLE_SECONDS),
     ]
     loops.extend([*projection_loops, sending_loops[0]])  # what a stored event should wake
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
@@ -180,6 +197,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         accounts=accounts,
         quota=quota,
         templates=templates,
+        audience=audience,
+        audience_views=audience_views,
         followers=followers,
         ledger=QuotaLedgerQueries(db),
         alerts=AlertQueries(db),
@@ -192,6 +211,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         carrier=carrier,
         worker=worker,
         settlement=settlement,
+        scheduler=scheduler,
         limits=limits,
         committer=committer,
         projection_loops=projection_loops,

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..adapters.sql import SqlDatabase, Tx
-from ..domain.sending import UNKNOWN_AFTER, MessageStatus, Send, message_id
+from ..domain.sending import OPTED_OUT, UNKNOWN_AFTER, MessageStatus, Send, message_id
 from .read_model import db_time, from_db_time, timestamp_type
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -35,10 +35,14 @@ class SendsReadModel:
                 units_charged INTEGER NOT NULL, units_refunded INTEGER NOT NULL,
                 pending INTEGER NOT NULL, sending INTEGER NOT NULL, success INTEGER NOT NULL,
                 failed INTEGER NOT NULL, unknown INTEGER NOT NULL, text TEXT NOT NULL,
-                created_at {ts} NOT NULL, next_expiry {ts})"""
+                created_at {ts} NOT NULL, next_expiry {ts},
+                units_locked INTEGER NOT NULL DEFAULT 0, scheduled_at {ts}, review_due_at {ts},
+                review_passed INTEGER NOT NULL DEFAULT 0, goes_out_at {ts}, due_at {ts},
+                cancel_reason TEXT)"""
         )
         tx.execute("CREATE INDEX IF NOT EXISTS sends_account ON sends (account_id, created_at)")
         tx.execute("CREATE INDEX IF NOT EXISTS sends_expiry ON sends (next_expiry)")
+        tx.execute("CREATE INDEX IF NOT EXISTS sends_due ON sends (due_at)")
         tx.execute(
             f"""CREATE TABLE IF NOT EXISTS messages (
                 message_id TEXT PRIMARY KEY, send_id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -50,6 +54,7 @@ class SendsReadModel:
         tx.execute(
             "CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, day, product)"
         )
+        tx.execute("CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, submitted_at)")
 
     def drop_tables(self, tx: Tx) -> None:
         tx.execute("DROP TABLE IF EXISTS messages")
@@ -61,7 +66,28 @@ class SendsReadModel:
         if isinstance(event, Send.Accepted):
             self._accepted(tx, event, at)
             return
-        if isinstance(event, Send.BatchSubmitted):
+        if isinstance(event, Send.Rescheduled):
+            tx.execute(
+                "UPDATE sends SET scheduled_at = %s WHERE send_id = %s",
+                (db_time(event.scheduled_at, tx.dialect), send_id),
+            )
+            self._waiting(tx, send_id)
+            return
+        if isinstance(event, Send.ProviderReviewPassed):
+            tx.execute("UPDATE sends SET review_passed = 1 WHERE send_id = %s", (send_id,))
+            self._waiting(tx, send_id)
+            return
+        if isinstance(event, Send.Cancelled):
+            tx.execute(
+                "UPDATE sends SET status = 'cancelled', cancel_reason = %s, units_locked = 0, "
+                "pending = 0, due_at = NULL, goes_out_at = NULL WHERE send_id = %s",
+                (event.reason, send_id),
+            )
+            tx.execute("DELETE FROM messages WHERE send_id = %s", (send_id,))
+            return
+        if isinstance(event, Send.SubmissionStarted):
+            self._started(tx, event, at)
+        elif isinstance(event, Send.BatchSubmitted):
             self._messages(tx, send_id, [i for i, _ in event.sent], "sending", at,
                            only_from=("pending",), submitted=True)  # fmt: skip
             for index, carrier_id in event.sent:
@@ -89,17 +115,26 @@ class SendsReadModel:
     def _accepted(self, tx: Tx, event: Send.Accepted, at: object) -> None:
         send_id = str(event.originator_id)
         total = len(event.recipients)
+        units = total * event.units_per_message
+        waits = event.scheduled_at is not None or event.review_due_at is not None
+        scheduled, review = (
+            db_time(t, tx.dialect) if t else None for t in (event.scheduled_at, event.review_due_at)
+        )
         tx.execute(
             "INSERT INTO sends (send_id, account_id, template_id, type, kind, product, status, "
             "total, units_per_message, units_charged, units_refunded, pending, sending, "
-            "success, failed, unknown, text, created_at, next_expiry) VALUES "
-            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, %s, NULL)",
+            "success, failed, unknown, text, created_at, next_expiry, units_locked, "
+            "scheduled_at, review_due_at, goes_out_at) VALUES "
+            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, %s, NULL, "
+            "%s, %s, %s, %s)",
             (
                 send_id, event.account_id, event.template_id, event.type, event.kind,
-                event.product, total, event.units_per_message,
-                total * event.units_per_message, total, event.text, at,
+                event.product, total, event.units_per_message, 0 if waits else units, total,
+                event.text, at, units if waits else 0, scheduled, review, at,
             ),
         )  # fmt: skip
+        if waits:
+            self._waiting(tx, send_id)
         day = event.timestamp.astimezone(BEIJING).date().isoformat()
         tx.executemany(
             "INSERT INTO messages (message_id, send_id, idx, account_id, phone, status, units, "
@@ -107,11 +142,58 @@ class SendsReadModel:
             [
                 (
                     message_id(event.originator_id, i), send_id, i, event.account_id, phone,
-                    event.units_per_message, event.product, day, at,
+                    0 if waits else event.units_per_message, event.product, day, at,
                 )
                 for i, phone in enumerate(event.recipients)
             ],
         )  # fmt: skip
+
+    def _waiting(self, tx: Tx, send_id: str) -> None:
+        """Status, due time and expected time of a send still waiting (S6, S8): the same
+        reading as ``Send.status``, ``Send.due_at`` and ``Send.goes_out_at``."""
+        scheduled, review, passed, created = tx.execute(
+            "SELECT scheduled_at, review_due_at, review_passed, created_at FROM sends "
+            "WHERE send_id = %s",
+            (send_id,),
+        )[0]
+        scheduled, review, created = (
+            from_db_time(t) if t else None for t in (scheduled, review, created)
+        )
+        pending_review = review is not None and not passed
+        goes_out = max(t for t in (scheduled, review, created) if t)
+        due = review if pending_review else scheduled or created
+        tx.execute(
+            "UPDATE sends SET status = %s, due_at = %s, goes_out_at = %s WHERE send_id = %s",
+            (
+                "awaiting_provider_review" if pending_review else "scheduled",
+                db_time(due, tx.dialect) if due else None,
+                db_time(goes_out, tx.dialect),
+                send_id,
+            ),
+        )
+
+    def _started(self, tx: Tx, event: Send.SubmissionStarted, at: object) -> None:
+        """The lock became a charge: every message costs its units but the skipped ones,
+        which fail at once (opted out since acceptance) and cost nothing."""
+        send_id = str(event.originator_id)
+        tx.execute(
+            "UPDATE messages SET units = (SELECT units_per_message FROM sends "
+            "WHERE send_id = %s) WHERE send_id = %s",
+            (send_id, send_id),
+        )
+        if event.skipped:
+            marks = ", ".join(["%s"] * len(event.skipped))
+            tx.execute(
+                "UPDATE messages SET status = 'failed', reason = %s, units = 0, "
+                f"submitted_at = %s, final_at = %s WHERE send_id = %s AND idx IN ({marks})",
+                (OPTED_OUT, at, at, send_id, *event.skipped),
+            )
+        tx.execute(
+            "UPDATE sends SET status = 'submitting', units_locked = 0, due_at = NULL, "
+            "goes_out_at = %s, units_charged = (total - %s) * units_per_message "
+            "WHERE send_id = %s",
+            (at, len(event.skipped), send_id),
+        )
 
     def _messages(
         self,
@@ -150,13 +232,17 @@ class SendsReadModel:
         status = (
             "submitting" if counts["pending"] else "submitted" if counts["sending"] else "completed"
         )
+        refunded = tx.execute(
+            "SELECT COALESCE(SUM(units), 0) FROM messages WHERE send_id = %s AND status = 'failed'",
+            (send_id,),
+        )[0][0]
         tx.execute(
             "UPDATE sends SET status = %s, pending = %s, sending = %s, success = %s, "
-            "failed = %s, unknown = %s, units_refunded = failed * units_per_message, "
-            "next_expiry = %s WHERE send_id = %s",
+            "failed = %s, unknown = %s, units_refunded = %s, next_expiry = %s "
+            "WHERE send_id = %s",
             (
                 status, counts["pending"], counts["sending"], counts["success"],
-                counts["failed"], counts["unknown"], expiry, send_id,
+                counts["failed"], counts["unknown"], int(refunded), expiry, send_id,
             ),
         )  # fmt: skip
 
@@ -177,6 +263,11 @@ class SendRow:
     counts: dict[str, int]
     text: str
     created_at: datetime
+    units_locked: int = 0
+    scheduled_at: datetime | None = None
+    review_due_at: datetime | None = None
+    goes_out_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +299,8 @@ class MessageRow:
 
 SEND_COLUMNS = (
     "send_id, account_id, template_id, type, kind, product, status, total, units_per_message, "
-    "units_charged, units_refunded, pending, sending, success, failed, unknown, text, created_at"
+    "units_charged, units_refunded, pending, sending, success, failed, unknown, text, created_at, "
+    "units_locked, scheduled_at, review_due_at, goes_out_at, cancel_reason"
 )
 MESSAGE_COLUMNS = (
     "message_id, send_id, phone, status, units, product, reason, carrier_message_id, "
@@ -258,6 +350,36 @@ class SendQueries:
         )
         return [r[0] for r in rows]
 
+    def due_sends(self, now: datetime, limit: int = 100) -> list[str]:
+        """Waiting sends with something due by ``now`` (a review to pass, a time come)."""
+        rows = self._read(
+            "SELECT send_id FROM sends WHERE due_at IS NOT NULL AND due_at <= %s "
+            "ORDER BY due_at LIMIT %s",
+            [db_time(now, self.db.dialect), limit],
+        )
+        return [r[0] for r in rows]
+
+    def upcoming(self, account_id: str) -> list[SendRow]:
+        """The account's waiting sends (scheduled, or awaiting the provider's review) with
+        their locked units, soonest first."""
+        rows = self._read(
+            f"SELECT {SEND_COLUMNS} FROM sends WHERE account_id = %s "
+            "AND status IN ('scheduled', 'awaiting_provider_review') "
+            "ORDER BY goes_out_at, send_id",
+            [account_id],
+        )
+        return [_send_row(r) for r in rows]
+
+    def accounts_that_sent(self, phone: str, since: datetime) -> list[str]:
+        """Accounts whose marketing went to ``phone`` since ``since`` (carrier replies)."""
+        rows = self._read(
+            "SELECT DISTINCT m.account_id FROM messages m JOIN sends s ON s.send_id = m.send_id "
+            "WHERE m.phone = %s AND m.submitted_at >= %s AND s.kind = 'marketing' "
+            "ORDER BY m.account_id",
+            [phone, db_time(since, self.db.dialect)],
+        )
+        return [r[0] for r in rows]
+
     def dashboard(self, account_id: str) -> Dashboard:
         rows = self._read(
             "SELECT day, product, status, COUNT(*), SUM(units) FROM messages "
@@ -295,7 +417,13 @@ def _send_row(r: tuple[Any, ...]) -> SendRow:
         send_id=r[0], account_id=r[1], template_id=r[2], type=r[3], kind=r[4], product=r[5],
         status=r[6], total=int(r[7]), units_per_message=int(r[8]), units_charged=int(r[9]),
         units_refunded=int(r[10]), counts=counts, text=r[16], created_at=from_db_time(r[17]),
+        units_locked=int(r[18]), scheduled_at=_time(r[19]), review_due_at=_time(r[20]),
+        goes_out_at=_time(r[21]), cancel_reason=r[22],
     )  # fmt: skip
+
+
+def _time(value: Any) -> datetime | None:
+    return from_db_time(value) if value else None
 
 
 def _message_row(r: tuple[Any, ...]) -> MessageRow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from ...domain.recipients import RejectedInput
-from ...domain.sending import Send, message_id, parse_message_id
+from ...domain.sending import Send, SendStatus, message_id, parse_message_id
 from ...projections.sends import STATUSES, MessageRow, SendRow
 from ..auth import Caller, Principal, Services, require_account_access
 from ..problems import ApiProblem
@@ -23,17 +24,19 @@ from ..schemas import (
     ReceiptsIn,
     ReceiptsOut,
     RejectedOut,
+    RescheduleIn,
     SendAcceptedOut,
     SendIn,
     SendListOut,
     SendOut,
     SendPlanOut,
+    UpcomingSendsOut,
     beijing,
 )
 from .accounts import keyed_id
 
 router = APIRouter(tags=["sending"])
-SEND_STATUSES = ("submitting", "submitted", "completed")
+SEND_STATUSES = tuple(s.value for s in SendStatus)
 
 
 @router.post(
@@ -68,27 +71,39 @@ def send_mass(
 ) -> SendAcceptedOut | JSONResponse:
     """A mass send to up to 10,000 numbers, charged whole or refused whole (Q10)."""
     require_account_access(caller, account_id, c)
-    if body.scheduled_at is not None or body.audience is not None:
-        raise ApiProblem(
-            422, "not_supported",
-            "Scheduled sends and synced audiences are not available yet; send now, to numbers.",
-        )  # fmt: skip
+    return mass_send(
+        account_id, body, caller, c, keyed_id(request, "send"),
+        recipients=body.recipients, recipients_text=body.recipients_text, audience=body.audience,
+    )  # fmt: skip
+
+
+def mass_send(
+    account_id: UUID,
+    body: SendIn,
+    caller: Principal,
+    c: Any,
+    send_id: UUID | None,
+    **recipients: Any,
+) -> SendAcceptedOut | JSONResponse:
+    """The dry run or the send, for the JSON route and the Excel import alike."""
     if body.dry_run:
-        _, _, _, plan = c.sending.plan_mass(
-            account_id, body.template_id, body.recipients, body.recipients_text, body.variables,
-            body.product,
-        )  # fmt: skip
+        plan = c.sending.plan_mass(
+            account_id, body.template_id, variables=body.variables, product=body.product,
+            scheduled_at=body.scheduled_at, **_recipient_args(recipients),
+        ).plan  # fmt: skip
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
             available=plan.available, sufficient=plan.units <= plan.available,
             rejected=_rejected(plan.rejected), duplicates=plan.duplicates,
-            rate_limited=list(plan.rate_limited),
-            goes_out_at=beijing(c.clock.now()), text=plan.text,
+            rate_limited=list(plan.rate_limited), goes_out_at=beijing(plan.goes_out_at),
+            scheduled_at=_maybe(plan.scheduled_at),
+            provider_review_until=_maybe(plan.review_due_at), text=plan.text,
         )  # fmt: skip
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     accepted = c.sending.send_mass(
-        account_id, body.template_id, body.recipients, body.recipients_text, body.variables,
-        body.product, caller.actor, keyed_id(request, "send"),
+        account_id, body.template_id, variables=body.variables, product=body.product,
+        actor=caller.actor, send_id=send_id, scheduled_at=body.scheduled_at,
+        **_recipient_args(recipients),
     )  # fmt: skip
     return SendAcceptedOut(
         send_id=str(accepted.send.id),
@@ -97,6 +112,38 @@ def send_mass(
         units=accepted.plan.units,
         duplicates=accepted.plan.duplicates,
         rejected=_rejected(accepted.plan.rejected),
+        scheduled_at=_maybe(accepted.send.scheduled_at),
+        goes_out_at=_maybe(accepted.send.goes_out_at),
+    )
+
+
+def _recipient_args(given: dict[str, Any]) -> dict[str, Any]:
+    args = {"recipients": None, "recipients_text": None}
+    args.update(given)
+    return args
+
+
+@router.post("/v1/sends/{send_id}/cancel", response_model=SendOut)
+def cancel_send(send_id: UUID, caller: Caller, c: Services) -> SendOut:
+    """S7, Q11: cancel a send not yet submitted; its locked units are released at once."""
+    _owned_send(send_id, caller, c, owner_only=True)
+    return _send_out(c.sending.cancel(send_id, caller.actor))
+
+
+@router.patch("/v1/sends/{send_id}", response_model=SendOut)
+def reschedule_send(send_id: UUID, body: RescheduleIn, caller: Caller, c: Services) -> SendOut:
+    """S7: a new time, only while at least 1 hour remains before the time now scheduled."""
+    _owned_send(send_id, caller, c, owner_only=True)
+    return _send_out(c.sending.reschedule(send_id, body.scheduled_at, caller.actor))
+
+
+@router.get("/v1/accounts/{account_id}/sends/upcoming", response_model=UpcomingSendsOut)
+def upcoming_sends(account_id: UUID, caller: Caller, c: Services) -> UpcomingSendsOut:
+    """Sends waiting for their time or the provider's review, with the units they lock."""
+    require_account_access(caller, account_id, c)
+    rows = c.send_views.upcoming(str(account_id))
+    return UpcomingSendsOut(
+        items=[_send_row_out(r) for r in rows], units_locked=sum(r.units_locked for r in rows)
     )
 
 
@@ -177,12 +224,16 @@ def dashboard(account_id: UUID, caller: Caller, c: Services) -> DashboardOut:
     return DashboardOut(account_id=str(account_id), **asdict(figures))
 
 
-def _owned_send(send_id: UUID, caller: Principal, c: Any) -> Send:
-    """The send, for the operator or its own account; 404 for anyone else (no leak)."""
+def _owned_send(send_id: UUID, caller: Principal, c: Any, owner_only: bool = False) -> Send:
+    """The send, for the operator or its own account; 404 for anyone else (no leak).
+    ``owner_only``: changing a send is its account's call, not the operator's."""
     send: Send = c.quota.send(send_id)
-    if caller.is_operator or (
-        caller.kind == "account" and send.account_id == str(caller.account_id)
-    ):
+    owner = caller.kind == "account" and send.account_id == str(caller.account_id)
+    if owner:
+        return send
+    if caller.is_operator:
+        if owner_only:
+            raise ApiProblem(403, "forbidden", "Only the send's own account can change it.")
         return send
     raise ApiProblem(404, "not_found", f"No send {send_id}.")
 
@@ -191,8 +242,10 @@ def _send_out(send: Send) -> SendOut:
     return SendOut(
         send_id=str(send.id), account_id=send.account_id, template_id=send.template_id,
         type=send.type, kind=send.kind, product=send.product, status=send.status.value,
-        scheduled_at=None, total=send.total, counts=send.counts(),
-        units_charged=send.units_charged, units_refunded=send.units_refunded, text=send.text,
+        scheduled_at=_maybe(send.scheduled_at), total=send.total, counts=send.counts(),
+        units_charged=send.units_charged, units_refunded=send.units_refunded,
+        units_locked=send.units_locked, provider_review_until=_maybe(send.review_due_at),
+        goes_out_at=_maybe(send.goes_out_at), cancel_reason=send.cancel_reason, text=send.text,
         created_at=beijing(send.created_on),
     )  # fmt: skip
 
@@ -201,10 +254,16 @@ def _send_row_out(row: SendRow) -> SendOut:
     return SendOut(
         send_id=row.send_id, account_id=row.account_id, template_id=row.template_id,
         type=row.type, kind=row.kind, product=row.product, status=row.status,
-        scheduled_at=None, total=row.total, counts=row.counts,
-        units_charged=row.units_charged, units_refunded=row.units_refunded, text=row.text,
+        scheduled_at=_maybe(row.scheduled_at), total=row.total, counts=row.counts,
+        units_charged=row.units_charged, units_refunded=row.units_refunded,
+        units_locked=row.units_locked, provider_review_until=_maybe(row.review_due_at),
+        goes_out_at=_maybe(row.goes_out_at), cancel_reason=row.cancel_reason, text=row.text,
         created_at=beijing(row.created_at),
     )  # fmt: skip
+
+
+def _maybe(value: datetime | None) -> datetime | None:
+    return beijing(value) if value else None
 
 
 def _message_out(row: MessageRow) -> MessageOut:

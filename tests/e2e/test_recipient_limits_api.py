@@ -62,13 +62,13 @@ def test_S9_marketing_three_a_day_and_the_dry_run_warns(api: Api, clock: Simulat
     for _ in range(3):
         r = api.client.post(f"/v1/accounts/{account_id}/sends", json=send, headers=auth(key))
         assert r.status_code == 202, r.text
-        _advance(api, 10)
+        _advance(api, 30 * 60)  # marketing goes out once the provider has reviewed it (S8)
     plan = api.client.post(
         f"/v1/accounts/{account_id}/sends", json={**send, "dry_run": True}, headers=auth(key)
     ).json()
     assert plan["rate_limited"] == [PHONE, "13912340005"]
     r = api.client.post(f"/v1/accounts/{account_id}/sends", json=send, headers=auth(key))
-    _advance(api, 10)
+    _advance(api, 30 * 60)
     send_id = r.json()["send_id"]
     failed = api.client.get(f"/v1/sends/{send_id}/messages?status=failed", headers=auth(key))
     assert {m["reason"] for m in failed.json()["items"]} == {"recipient_rate_limited"}

@@ -1,0 +1,90 @@
+"""Recipients from an Excel file (S3): the template to download, and the import itself."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from ...adapters.excel_recipients import (
+    MAX_FILE_BYTES,
+    UnsupportedFile,
+    read_phone_cells,
+    recipients_template,
+)
+from ..auth import Caller, Services, require_account_access
+from ..problems import ApiProblem
+from ..schemas import SendAcceptedOut, SendIn, SendPlanOut
+from .accounts import keyed_id
+from .sending import mass_send
+
+router = APIRouter(tags=["sending"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+STATUS_BY_REASON = {"not_xlsx": 415, "too_large": 413}  # any other file refusal: 422
+
+
+@router.get(
+    "/v1/recipients-template.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The Excel template (S3)."}},
+)
+def download_template(caller: Caller) -> Response:
+    """The Excel template for importing numbers: one number per row under 手机号码."""
+    return Response(
+        recipients_template(),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="recipients-template.xlsx"'},
+    )
+
+
+@router.post(
+    "/v1/accounts/{account_id}/sends/import",
+    status_code=202,
+    response_model=SendAcceptedOut,
+    responses={200: {"model": SendPlanOut, "description": "dry_run: the plan, nothing stored"}},
+)
+def import_send(
+    account_id: UUID,
+    request: Request,
+    caller: Caller,
+    c: Services,
+    file: Annotated[UploadFile, File(description="An .xlsx made from the template (S3).")],
+    template_id: Annotated[UUID, Form()],
+    variables: Annotated[str | None, Form(description='A JSON object, e.g. {"name": "x"}')] = None,
+    scheduled_at: Annotated[datetime | None, Form()] = None,
+    product: Annotated[str | None, Form()] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> SendAcceptedOut | JSONResponse:
+    """A mass send to the numbers of an Excel file (S3), as ``POST .../sends`` otherwise.
+    Rows that are not mainland mobiles come back in ``rejected`` with their row number."""
+    require_account_access(caller, account_id, c)
+    try:
+        body = SendIn(
+            template_id=template_id, variables=_variables(variables),
+            scheduled_at=scheduled_at, product=product, dry_run=dry_run,
+        )  # fmt: skip
+    except ValidationError as invalid:
+        raise ApiProblem(422, "validation_error", str(invalid)) from None
+    try:
+        rows = read_phone_cells(file.file.read(MAX_FILE_BYTES + 1))
+    except UnsupportedFile as refused:
+        status = STATUS_BY_REASON.get(refused.reason, 422)
+        raise ApiProblem(status, refused.code, refused.detail, reason=refused.reason) from None
+    return mass_send(account_id, body, caller, c, keyed_id(request, "send"), recipient_rows=rows)
+
+
+def _variables(text: str | None) -> dict[str, Any] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ApiProblem(422, "validation_error", "variables must be a JSON object.")
+    return value

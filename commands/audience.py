@@ -1,0 +1,232 @@
+"""The audience application: customers synced from products (S4) and marketing opt-outs.
+
+Opt-outs are *beyond the original*: a recipient's reply ``R``, ``TD``, ``T`` or ``退订`` opts
+the number out of the marketing of the account the reply answers or, when the carrier does not
+know it, of every account that sent the number marketing in the last 30 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from ..domain.audience import (
+    Customer,
+    OptOut,
+    OptOutSource,
+    is_opt_out_reply,
+    opt_out_id,
+    parse_opt_out_source,
+    parse_phone,
+    validate_customer,
+)
+from ..domain.errors import DomainError, InvalidInput, NotFound
+from ..domain.review_time import BEIJING
+from .context_application import ContextApplication
+from .optimistic import update
+
+REPLY_LOOKBACK = timedelta(days=30)  # contract: accounts that sent marketing in the last 30 days
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class RecentMarketing(Protocol):
+    """Who sent a number marketing lately (implemented on the sends read model)."""
+
+    def accounts_that_sent(self, phone: str, since: datetime) -> list[str]:
+        """The ids of the accounts that sent ``phone`` a marketing message at or after
+        ``since``."""
+        ...
+
+
+@dataclass
+class ReplyOutcome:
+    """What ``record_replies`` did. ``opted_out`` and ``already`` count (account, number)
+    pairs; ``ignored``, ``unmatched`` and ``rejected`` count replies."""
+
+    opted_out: int = 0  # pairs newly opted out
+    already: int = 0  # pairs that were opted out already
+    ignored: int = 0  # replies that are not opt-outs
+    unmatched: int = 0  # opt-outs without account_id from a number no account marketed to
+    rejected: list[dict[str, object]] = field(default_factory=list)  # [{index, code}]
+
+
+class AudienceApp(ContextApplication):
+    """Bounded context "audience": its own event table."""
+
+    name = "audience"
+
+    # -- customers (S4) -------------------------------------------------------------------
+
+    def sync_customer(
+        self,
+        account_id: UUID,
+        condition: object,
+        phone: object,
+        product: object,
+        name: object,
+        actor: str,
+    ) -> tuple[Customer, bool]:
+        """Sync a customer (S4); idempotent per product + phone + condition. Returns the
+        customer and whether this call created it. A repeated sync with another name renames
+        the customer; without a name it changes nothing."""
+        details = validate_customer(condition, phone, product, name)
+        ident = details.customer_id(account_id)
+        created = False
+
+        def load() -> Customer:
+            nonlocal created
+            found = self._get(ident, Customer)
+            created = found is None
+            return found or Customer.sync(account_id, details, actor, self.clock.now())
+
+        def decide(customer: Customer) -> bool:
+            # a new customer was recorded by load(); a concurrent creator makes the save fail
+            # on its version and load() then finds the stored one
+            return created or customer.resync(details, actor, self.clock.now())
+
+        customer = update(self, load, decide, self.changed)
+        return customer, created
+
+    def customer(self, customer_id: UUID, owner: UUID | None = None) -> Customer:
+        found = self._get(customer_id, Customer)
+        if found is None or (owner is not None and found.account_id != str(owner)):
+            raise NotFound(f"No customer {customer_id}.")
+        return found
+
+    # -- opt-outs -------------------------------------------------------------------------
+
+    def opt_out(self, account_id: UUID, phone: str, source: str, text: str) -> bool:
+        """Opt ``phone`` out of ``account_id``'s marketing; True if it changed anything
+        (False: it was opted out already)."""
+        number = parse_phone(phone)
+        source_ = parse_opt_out_source(source)
+        ident = opt_out_id(account_id, number)
+        changed = False
+
+        def load() -> OptOut:
+            found = self._get(ident, OptOut)
+            return found or OptOut.register(account_id, number, self.clock.now())
+
+        def decide(opt_out: OptOut) -> bool:
+            nonlocal changed
+            changed = opt_out.opt_out(source_, text, self.clock.now())
+            return changed
+
+        update(self, load, decide, self.changed)
+        return changed
+
+    def remove_opt_out(self, account_id: UUID, phone: object, actor: str) -> None:
+        """Take a number off the account's opt-out list; NotFound if it is not on it."""
+        number = parse_phone(phone)
+        ident = opt_out_id(account_id, number)
+
+        def load() -> OptOut:
+            found = self._get(ident, OptOut)
+            if found is None:
+                raise NotFound(f"{number} has not opted out of account {account_id}.")
+            return found
+
+        def decide(opt_out: OptOut) -> bool:
+            opt_out.remove(actor, self.clock.now())
+            return True
+
+        update(self, load, decide, self.changed)
+
+    def opt_out_record(self, account_id: UUID, phone: object) -> OptOut | None:
+        """The number's opt-out record for the account (active or not), from the event store."""
+        return self._get(opt_out_id(account_id, parse_phone(phone)), OptOut)
+
+    def is_opted_out(self, account_id: UUID, phone: object) -> bool:
+        """Consistent (not eventually consistent) check for one number."""
+        record = self.opt_out_record(account_id, phone)
+        return record is not None and record.active
+
+    def record_replies(
+        self, replies: list[dict[str, object]], recent_marketing: RecentMarketing
+    ) -> ReplyOutcome:
+        """Recipients' replies from the carrier. An opt-out keyword opts the number out of the
+        reply's account (``account_id``) or, without one, of every account that sent it
+        marketing in the 30 days before the reply (``at``, else now). Malformed replies are
+        reported in ``rejected`` with their index and code; they never stop the others."""
+        outcome = ReplyOutcome()
+        for index, reply in enumerate(replies):
+            try:
+                phone = parse_phone(reply.get("phone"))
+                at = _instant(reply.get("at"), self.clock.now())
+                account = _account_id(reply.get("account_id"))
+                text = reply.get("text")
+                if not isinstance(text, str):
+                    raise InvalidInput("text must be text.")
+            except DomainError as exc:
+                outcome.rejected.append({"index": index, "code": exc.code})
+                continue
+            if not is_opt_out_reply(text):
+                outcome.ignored += 1
+                continue
+            if account is not None:
+                accounts = [account]
+            else:
+                since = at - REPLY_LOOKBACK
+                accounts = _unique_ids(recent_marketing.accounts_that_sent(phone, since))
+                if not accounts:
+                    outcome.unmatched += 1
+                    continue
+            for account_id in accounts:
+                if self.opt_out(account_id, phone, OptOutSource.REPLY, text):
+                    outcome.opted_out += 1
+                else:
+                    outcome.already += 1
+        return outcome
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            found: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None
+
+
+def _instant(value: object, now: datetime) -> datetime:
+    """A reply's time: a datetime or ISO 8601 text (without an offset: Beijing time)."""
+    if value is None:
+        return now
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(f"at is not an ISO 8601 time: {value!r}.") from None
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"at is not a time: {value!r}.")
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+
+
+def _account_id(value: object) -> UUID | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidInput(f"account_id is not an account id: {value!r}.")
+
+
+def _unique_ids(values: list[str]) -> list[UUID]:
+    """The accounts the read model named, each once, in order (malformed ones skipped)."""
+    seen: dict[UUID, None] = {}
+    for value in values:
+        try:
+            seen.setdefault(UUID(str(value)), None)
+        except ValueError:
+            continue
+    return list(seen)
