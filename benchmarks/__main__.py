@@ -1,12 +1,12 @@
-"""``python -m benchmarks [quota|sending]``: run the benchmarks and print their figures."""
+"""``python -m benchmarks [quota|sending|campaigns]``: run the benchmarks, print their figures."""
 
 from __future__ import annotations
 
 import sys
 
-from . import quota, sending
+from . import campaigns, quota, sending
 
-SUITES = {"quota": quota.run, "sending": sending.run}
+SUITES = {"quota": quota.run, "sending": sending.run, "campaigns": campaigns.run}
 
 
 def main() -> None:
