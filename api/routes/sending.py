@@ -34,6 +34,7 @@ from ..schemas import (
     beijing,
 )
 from .accounts import keyed_id
+from .times import aware
 
 router = APIRouter(tags=["sending"])
 SEND_STATUSES = tuple(s.value for s in SendStatus)
@@ -89,7 +90,7 @@ def mass_send(
     if body.dry_run:
         plan = c.sending.plan_mass(
             account_id, body.template_id, variables=body.variables, product=body.product,
-            scheduled_at=body.scheduled_at, **_recipient_args(recipients),
+            scheduled_at=aware(body.scheduled_at), **_recipient_args(recipients),
         ).plan  # fmt: skip
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
@@ -102,7 +103,7 @@ def mass_send(
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     accepted = c.sending.send_mass(
         account_id, body.template_id, variables=body.variables, product=body.product,
-        actor=caller.actor, send_id=send_id, scheduled_at=body.scheduled_at,
+        actor=caller.actor, send_id=send_id, scheduled_at=aware(body.scheduled_at),
         **_recipient_args(recipients),
     )  # fmt: skip
     return SendAcceptedOut(
@@ -134,7 +135,9 @@ def cancel_send(send_id: UUID, caller: Caller, c: Services) -> SendOut:
 def reschedule_send(send_id: UUID, body: RescheduleIn, caller: Caller, c: Services) -> SendOut:
     """S7: a new time, only while at least 1 hour remains before the time now scheduled."""
     _owned_send(send_id, caller, c, owner_only=True)
-    return _send_out(c.sending.reschedule(send_id, body.scheduled_at, caller.actor))
+    when = aware(body.scheduled_at)
+    assert when is not None
+    return _send_out(c.sending.reschedule(send_id, when, caller.actor))
 
 
 @router.get("/v1/accounts/{account_id}/sends/upcoming", response_model=UpcomingSendsOut)

@@ -21,3 +21,10 @@ def as_instant(text: str, field: str) -> datetime:
             errors=[{"field": field, "code": "validation_error", "message": "not ISO 8601"}],
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A time from a request body; without an offset it is Beijing time."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=BEIJING)

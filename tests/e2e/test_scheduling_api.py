@@ -191,11 +191,19 @@ def test_Q5_Q10_locked_units_cannot_be_spent_twice(api: Api) -> None:
 def test_S6_scheduled_at_must_be_in_the_future_and_refusals_store_nothing(api: Api) -> None:
     account, key = funded_account(api)
     template = mass_template(api, account, key)
-    for when in (at(api, minutes=-1), "2026-03-02T12:00:00"):  # past; no offset
+    for when in (at(api, minutes=-1), "2026-03-02T08:59:00", "next tuesday"):
         body = {"template_id": template, "recipients": ORDINARY[:1], "scheduled_at": when}
         r = post_send(api, account, key, body)
         assert_problem(r, 422, "validation_error")
     assert kinds(api, account) == ["purchase"]
+
+
+def test_S6_a_time_without_an_offset_is_beijing_time(api: Api) -> None:
+    account, key = funded_account(api)
+    sent = schedule(api, account, key, mass_template(api, account, key), "2026-03-02T11:00:00")
+    assert sent["scheduled_at"] == "2026-03-02T11:00:00+08:00"
+    r = reschedule(api, sent["send_id"], key, "2026-03-02T12:30:00")
+    assert r.status_code == 200 and r.json()["scheduled_at"] == "2026-03-02T12:30:00+08:00"
 
 
 def test_S6_a_send_whose_template_is_deleted_before_its_time_is_cancelled(api: Api) -> None:
