@@ -392,6 +392,9 @@ class Send(Aggregate):
         return STATUS[self.statuses[index]]
 
     def counts(self) -> dict[str, int]:
+        """Messages by status; a cancelled send has none left to count (none will go)."""
+        if self.cancelled:
+            return dict.fromkeys((status.value for status in MessageStatus), 0)
         return {status.value: self.statuses.count(CODE[status]) for status in MessageStatus}
 
     # -- commands -----------------------------------------------------------------------

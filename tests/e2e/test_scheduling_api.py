@@ -143,6 +143,9 @@ def test_S7_Q11_cancelling_releases_the_lock_and_a_second_cancel_is_refused(api:
     r = cancel(api, sent["send_id"], key)
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["units_locked"]) == ("cancelled", 0)
+    assert set(r.json()["counts"].values()) == {0}
+    api.settle()
+    assert list_sends(api, account, status="cancelled")[0]["counts"] == r.json()["counts"]
     api.settle()
     assert units(api, account) == (1000, 0)
     assert kinds(api, account) == ["purchase", "lock", "release"]

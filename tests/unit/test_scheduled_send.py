@@ -106,6 +106,7 @@ def test_Q11_cancelling_returns_the_locked_units_once() -> None:
     assert send.cancel("cancelled_by_account", "account", T0) == 6
     assert send.status is SendStatus.CANCELLED and send.units_locked == 0
     assert send.due_at is None and send.goes_out_at is None
+    assert set(send.counts().values()) == {0}  # no message will go
     with pytest.raises(NotCancellable):
         send.cancel("cancelled_by_account", "account", T0)
     assert replayed(send).status is SendStatus.CANCELLED
