@@ -36,6 +36,7 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
         if run_projections:
             container.start_projections()
             container.start_sending()
+            container.start_kafka()
         yield
         upkeep.stop()
         container.close()

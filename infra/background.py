@@ -17,8 +17,15 @@ ERROR_PAUSE_SECONDS = 1.0
 
 
 class BackgroundLoop:
-    def __init__(self, name: str, step: Callable[[], int], idle_seconds: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], int],
+        idle_seconds: float,
+        on_stop: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
+        self.on_stop = on_stop
         self.step = step
         self.idle_seconds = idle_seconds
         self._wakeup = threading.Event()
@@ -37,6 +44,8 @@ class BackgroundLoop:
         self._wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.on_stop is not None:
+            self.on_stop()
 
     def run_forever(self) -> None:
         """Run in the calling thread until ``stop()``."""

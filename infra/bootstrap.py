@@ -18,6 +18,7 @@ from eventsourcing.application import Application
 
 from ..adapters.carrier_sim import SimulatedCarrier
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
+from ..adapters.command_log import SqlCommandLog
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.recipient_window import RecipientWindow
 from ..adapters.sql import SqlDatabase
@@ -31,6 +32,7 @@ from ..commands.send_worker import SendWorker
 from ..commands.sending import SendingService
 from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
+from ..commands.upstream import UpstreamCommands
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.follower import LogFollower
@@ -49,6 +51,7 @@ SCHEMA_LOCK_KEY = 727_274_001  # pg_advisory_lock key serialising table creation
 WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from other processes
 SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
 SCHEDULER_IDLE_SECONDS = 1.0  # how often waiting sends are checked for their time
+KAFKA_IDLE_SECONDS = 0.2  # how often the event publisher looks for new events
 
 
 @dataclass
@@ -76,8 +79,10 @@ class Container:
     scheduler: SendScheduler
     limits: RecipientWindow
     committer: GroupCommitter
+    upstream: UpstreamCommands
     projection_loops: list[BackgroundLoop]
     sending_loops: list[BackgroundLoop]
+    kafka_loops: list[BackgroundLoop]
 
     def start_projections(self) -> None:
         for loop in self.projection_loops:
@@ -86,6 +91,11 @@ class Container:
     def start_sending(self) -> None:
         """The send worker, the settlement timer and the scheduler, in background threads."""
         for loop in self.sending_loops:
+            loop.start()
+
+    def start_kafka(self) -> None:
+        """The ``sms.commands`` consumer and the ``sms.events`` publisher, when Kafka is set."""
+        for loop in self.kafka_loops:
             loop.start()
 
     def wait_for_projections(self, timeout: float = 10.0) -> bool:
@@ -113,7 +123,7 @@ class Container:
 
     def close(self) -> None:
         self.committer.stop()
-        for loop in [*self.sending_loops, *self.projection_loops]:
+        for loop in [*self.kafka_loops, *self.sending_loops, *self.projection_loops]:
             loop.stop()
         for app in (self.accounts, self.quota, self.templates, self.audience):
             app.close()
@@ -170,6 +180,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         limits = RecipientWindow(db)
         worker = SendWorker(quota, carrier, db, clock, limits)
         worker.create_tables()
+        command_log = SqlCommandLog(db)
+        command_log.create_tables()
     committer = GroupCommitter(quota)
     audience_views = AudienceQueries(db)
     current_audience = CurrentAudience(followers[-1], audience_views)
@@ -177,6 +189,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     send_views = SendQueries(db)
     settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
     scheduler = SendScheduler(quota, templates, current_audience, clock, send_views.due_sends)
+    upstream = UpstreamCommands(accounts, quota, sending, audience, command_log)
     projection_loops = [
         BackgroundLoop(f"follower-{f.app.name}", f.process_batch, f.poll_interval)
         for f in followers
@@ -214,9 +227,34 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         scheduler=scheduler,
         limits=limits,
         committer=committer,
+        upstream=upstream,
         projection_loops=projection_loops,
         sending_loops=sending_loops,
+        kafka_loops=_kafka_loops(settings, upstream, [accounts, quota, templates, audience], db),
     )
+
+
+def _kafka_loops(
+    settings: Settings,
+    upstream: UpstreamCommands,
+    apps: list[Application[UUID]],
+    db: SqlDatabase,
+) -> list[BackgroundLoop]:
+    """The Kafka consumer and publisher, created when they start (connecting is theirs)."""
+    if not settings.kafka_bootstrap:
+        return []
+    bootstrap = settings.kafka_bootstrap
+    from ..adapters.kafka_bus import CommandConsumer, EventPublisher  # kafka only when set
+
+    publisher = EventPublisher(bootstrap, apps, db)
+    publisher.create_tables()
+    consumer = CommandConsumer(bootstrap, upstream.handle)
+    return [
+        BackgroundLoop("kafka-commands", consumer.run_once, 0.0, on_stop=consumer.close),
+        BackgroundLoop(
+            "kafka-events", publisher.run_once, KAFKA_IDLE_SECONDS, on_stop=publisher.close
+        ),
+    ]
 
 
 def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:

@@ -80,6 +80,21 @@ def worker() -> None:
     container.close()
 
 
+@main.command()
+def kafka() -> None:
+    """Consume ``sms.commands`` and publish ``sms.events`` (needs SMS_KAFKA_BOOTSTRAP).
+
+    Run beside ``serve --api-only``; consumers of one group share the partitions, and more
+    than one publisher is safe (events are at least once, deduplicated on ``event_id``)."""
+    container = build()
+    if not container.kafka_loops:
+        container.close()
+        raise click.UsageError("SMS_KAFKA_BOOTSTRAP is not set.")
+    click.echo(f"kafka bus running against {container.settings.kafka_bootstrap}")
+    _run_until_signal(container.kafka_loops)
+    container.close()
+
+
 @main.group()
 def ledger() -> None:
     """Quota ledger maintenance."""

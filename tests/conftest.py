@@ -23,6 +23,7 @@ from smsplat.api.app import create_app
 from smsplat.infra.bootstrap import Container, build
 from smsplat.infra.settings import Settings
 
+from tests.kafka_broker import running_broker
 from tests.support import CARRIER_TOKEN, OPERATOR_TOKEN, Api
 
 ADMIN_URL = os.environ.get("SMS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -123,3 +124,10 @@ def api(container: Container) -> Iterator[Api]:
 def sqlite_api(sqlite_container: Container) -> Iterator[Api]:
     with TestClient(create_app(sqlite_container)) as client:
         yield Api(client, sqlite_container)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """A Tansu broker for the whole session (started on first use): ``host:port``."""
+    with running_broker() as bootstrap:
+        yield bootstrap
