@@ -7,6 +7,7 @@ know it, of every account that sent the number marketing in the last 30 days.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -38,9 +39,9 @@ A = TypeVar("A", bound=Aggregate)
 class RecentMarketing(Protocol):
     """Who sent a number marketing lately (implemented on the sends read model)."""
 
-    def accounts_that_sent(self, phone: str, since: datetime) -> list[str]:
-        """The ids of the accounts that sent ``phone`` a marketing message at or after
-        ``since``."""
+    def accounts_that_sent(self, phone: str, since: datetime, until: datetime) -> list[str]:
+        """The ids of the accounts whose marketing the carrier took for ``phone`` between
+        ``since`` and ``until`` (a reply answers only what came before it)."""
         ...
 
 
@@ -148,7 +149,10 @@ class AudienceApp(ContextApplication):
         return record is not None and record.active
 
     def record_replies(
-        self, replies: list[dict[str, object]], recent_marketing: RecentMarketing
+        self,
+        replies: list[dict[str, object]],
+        recent_marketing: RecentMarketing,
+        account_exists: Callable[[UUID], bool] = lambda _: True,
     ) -> ReplyOutcome:
         """Recipients' replies from the carrier. An opt-out keyword opts the number out of the
         reply's account (``account_id``) or, without one, of every account that sent it
@@ -160,6 +164,8 @@ class AudienceApp(ContextApplication):
                 phone = parse_phone(reply.get("phone"))
                 at = _instant(reply.get("at"), self.clock.now())
                 account = _account_id(reply.get("account_id"))
+                if account is not None and not account_exists(account):
+                    raise NotFound(f"No account {account}.")
                 text = reply.get("text")
                 if not isinstance(text, str):
                     raise InvalidInput("text must be text.")
@@ -173,7 +179,7 @@ class AudienceApp(ContextApplication):
                 accounts = [account]
             else:
                 since = at - REPLY_LOOKBACK
-                accounts = _unique_ids(recent_marketing.accounts_that_sent(phone, since))
+                accounts = _unique_ids(recent_marketing.accounts_that_sent(phone, since, at))
                 if not accounts:
                     outcome.unmatched += 1
                     continue

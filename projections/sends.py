@@ -370,13 +370,16 @@ class SendQueries:
         )
         return [_send_row(r) for r in rows]
 
-    def accounts_that_sent(self, phone: str, since: datetime) -> list[str]:
-        """Accounts whose marketing went to ``phone`` since ``since`` (carrier replies)."""
+    def accounts_that_sent(self, phone: str, since: datetime, until: datetime) -> list[str]:
+        """Accounts whose marketing the carrier took for ``phone`` between ``since`` and
+        ``until`` (carrier replies). Messages skipped or refused before the carrier had them
+        (opted out, over a limit) were never sent, so they do not count."""
         rows = self._read(
             "SELECT DISTINCT m.account_id FROM messages m JOIN sends s ON s.send_id = m.send_id "
-            "WHERE m.phone = %s AND m.submitted_at >= %s AND s.kind = 'marketing' "
+            "WHERE m.phone = %s AND m.submitted_at >= %s AND m.submitted_at <= %s "
+            "AND m.carrier_message_id IS NOT NULL AND s.kind = 'marketing' "
             "ORDER BY m.account_id",
-            [phone, db_time(since, self.db.dialect)],
+            [phone, db_time(since, self.db.dialect), db_time(until, self.db.dialect)],
         )
         return [r[0] for r in rows]
 

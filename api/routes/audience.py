@@ -79,7 +79,8 @@ def carrier_replies(body: RepliesIn, caller: Caller, c: Services) -> RepliesOut:
     if caller.kind != "carrier" and not caller.is_operator:
         raise ApiProblem(403, "forbidden", "Only the carrier posts replies.")
     c.catch_up_projections()  # "sent marketing lately" is read from the sends read model
-    outcome = c.audience.record_replies([r.model_dump() for r in body.replies], c.send_views)
+    replies = [r.model_dump() for r in body.replies]
+    outcome = c.audience.record_replies(replies, c.send_views, c.accounts.exists)
     return RepliesOut(
         opted_out=outcome.opted_out, already=outcome.already, ignored=outcome.ignored,
         unmatched=outcome.unmatched, rejected=outcome.rejected,

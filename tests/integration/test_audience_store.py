@@ -80,9 +80,9 @@ class FakeRecentMarketing:
     sent: list[tuple[str, UUID, datetime]] = field(default_factory=list)
     asked: list[tuple[str, datetime]] = field(default_factory=list)
 
-    def accounts_that_sent(self, phone: str, since: datetime) -> list[str]:
+    def accounts_that_sent(self, phone: str, since: datetime, until: datetime) -> list[str]:
         self.asked.append((phone, since))
-        return [str(a) for p, a, at in self.sent if p == phone and at >= since]
+        return [str(a) for p, a, at in self.sent if p == phone and since <= at <= until]
 
 
 def _as_port(fake: FakeRecentMarketing) -> RecentMarketing:
