@@ -41,7 +41,7 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return problem_response(
                 422, "validation_error", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
             )
-        body = await request.body()
+        body = _canonical(request.headers.get("content-type", ""), await request.body())
         fingerprint = hashlib.sha256(
             b"\0".join([request.method.encode(), str(request.url).encode(), body])
         ).hexdigest()
@@ -81,3 +81,17 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         )
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content, response.status_code, headers=headers)
+
+
+def _canonical(content_type: str, body: bytes) -> bytes:
+    """The body as far as "the same request" goes. A multipart form's boundary is chosen
+    afresh by the client on every send (curl, browsers, httpx), so a retry of the same file
+    and fields would otherwise never match: it is replaced by a fixed one."""
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() != "multipart/form-data":
+        return body
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary" and value:
+            return body.replace(value.strip('"').encode(), b"smsplat-boundary")
+    return body
