@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, FieldProblem
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +104,19 @@ def problem_response(
     )
 
 
+def problem_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
+    """A refusal's field problems as the ``errors`` of problem+json."""
+    return [
+        {"field": p.field, "code": p.code, "message": p.message}
+        | ({"message_zh": p.message_zh} if p.message_zh else {})
+        for p in problems
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> Response:
-        errors = [
-            {"field": p.field, "code": p.code, "message": p.message}
-            | ({"message_zh": p.message_zh} if p.message_zh else {})
-            for p in exc.problems
-        ]
+        errors = problem_errors(exc.problems)
         extra: dict[str, Any] = {"errors": errors} if errors else {}
         status = STATUS_BY_CODE.get(exc.code, 409)
         return problem_response(status, exc.code, exc.detail, exc.title, **extra)

@@ -18,7 +18,7 @@ from ...adapters.excel_recipients import (
     recipients_template,
 )
 from ..auth import Caller, Services, require_account_access
-from ..problems import ApiProblem
+from ..problems import ApiProblem, problem_errors
 from ..schemas import SendAcceptedOut, SendIn, SendPlanOut
 from .accounts import keyed_id
 from .sending import mass_send
@@ -74,7 +74,10 @@ def import_send(
         rows = read_phone_cells(file.file.read(MAX_FILE_BYTES + 1))
     except UnsupportedFile as refused:
         status = STATUS_BY_REASON.get(refused.reason, 422)
-        raise ApiProblem(status, refused.code, refused.detail, reason=refused.reason) from None
+        errors = problem_errors(refused.problems)
+        raise ApiProblem(
+            status, refused.code, refused.detail, reason=refused.reason, errors=errors
+        ) from None
     return mass_send(account_id, body, caller, c, keyed_id(request, "send"), recipient_rows=rows)
 
 
