@@ -5,6 +5,7 @@ It runs on the service clock, so ``/v1/sim/clock`` drives it in simulation.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
@@ -25,9 +26,17 @@ class SettlementTimer:
         self.clock = clock
         self.due_receipts = due_receipts
         self.due_for_expiry = due_for_expiry
+        # Due receipts are claimed when read: a caller must not return while another thread
+        # of this process holds receipts it claimed but has not recorded yet (sim/clock
+        # answers "once everything due has been processed").
+        self._running = threading.Lock()
 
     def run_once(self) -> int:
         """Settle what is due now; returns how many receipts and expiries it applied."""
+        with self._running:
+            return self._settle()
+
+    def _settle(self) -> int:
         now = self.clock.now()
         done = 0
         if self.due_receipts is not None:
