@@ -27,7 +27,14 @@ from ..domain.recipients import (
     parse_recipients,
 )
 from ..domain.scenarios import TemplateType
-from ..domain.sending import Send, Settlement, check_schedule, message_id, parse_message_id
+from ..domain.sending import (
+    Send,
+    Settlement,
+    check_schedule,
+    goes_out_at,
+    message_id,
+    parse_message_id,
+)
 from ..domain.templates import Template
 from .accounts import AccountsApp
 from .group_commit import GroupCommitter
@@ -166,7 +173,7 @@ class SendingService:
             ),
             scheduled_at=scheduled_at,
             review_due_at=review_due_at,
-            goes_out_at=max(t for t in (scheduled_at, review_due_at, now) if t),
+            goes_out_at=goes_out_at(now, scheduled_at, review_due_at),
         )
         return MassPlan(template, parsed, message, plan)
 

@@ -110,6 +110,14 @@ def check_schedule(when: datetime, now: datetime) -> datetime:
     return when
 
 
+def goes_out_at(
+    requested_at: datetime, scheduled_at: datetime | None, review_due_at: datetime | None
+) -> datetime:
+    """When a send goes to the carrier: at once, at its time, or once the provider has
+    passed it (S6, S8), whichever is last."""
+    return max(t for t in (scheduled_at, review_due_at, requested_at) if t is not None)
+
+
 @dataclass(frozen=True)
 class Handover:
     """What the carrier answered for one message of a batch."""
@@ -350,7 +358,7 @@ class Send(Aggregate):
             return None
         if self.started_at is not None:
             return self.started_at
-        return max(t for t in (self.scheduled_at, self.review_due_at, self.created_on) if t)
+        return goes_out_at(self.created_on, self.scheduled_at, self.review_due_at)
 
     @property
     def due_at(self) -> datetime | None:

@@ -14,7 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..adapters.sql import SqlDatabase, Tx
-from ..domain.sending import OPTED_OUT, UNKNOWN_AFTER, MessageStatus, Send, message_id
+from ..domain.sending import (
+    OPTED_OUT,
+    UNKNOWN_AFTER,
+    MessageStatus,
+    Send,
+    goes_out_at,
+    message_id,
+)
 from .read_model import db_time, from_db_time, timestamp_type
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -160,7 +167,8 @@ class SendsReadModel:
             from_db_time(t) if t else None for t in (scheduled, review, created)
         )
         pending_review = review is not None and not passed
-        goes_out = max(t for t in (scheduled, review, created) if t)
+        assert created is not None
+        goes_out = goes_out_at(created, scheduled, review)
         due = review if pending_review else scheduled or created
         tx.execute(
             "UPDATE sends SET status = %s, due_at = %s, goes_out_at = %s WHERE send_id = %s",
