@@ -35,10 +35,10 @@ from tests.e2e.sending_helpers import (
 )
 from tests.e2e.template_helpers import delete, mass, reject, submit
 from tests.support import CARRIER_TOKEN, Api
+from tests.xlsx_files import SHEET, rezip, sheet_xml
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE_PATH = "/v1/recipients-template.xlsx"
-SHEET = "xl/worksheets/sheet1.xml"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MIB = 1024 * 1024
 BOUNDARY = "smsplat-import-test-boundary"  # a fixed multipart boundary: the same bytes twice
@@ -75,29 +75,6 @@ def distinct_numbers(count: int, prefix: str = "139") -> list[str]:
 
 def phone_file(numbers: Iterable[object], header: str = "手机号码") -> bytes:
     return workbook_bytes([[header, "姓名"], *([n, "客户"] for n in numbers)])
-
-
-def rezip(
-    data: bytes,
-    replace: dict[str, bytes] | None = None,
-    add: dict[str, bytes] | None = None,
-    add_compression: int = zipfile.ZIP_DEFLATED,
-) -> bytes:
-    """The same workbook with members replaced (deflated) or added."""
-    replace = replace or {}
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            content = replace.get(info.filename, source.read(info.filename))
-            target.writestr(info.filename, content, zipfile.ZIP_DEFLATED)
-        for name, content in (add or {}).items():
-            target.writestr(name, content, add_compression)
-    return out.getvalue()
-
-
-def sheet_xml(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return archive.read(SHEET).decode()
 
 
 def random_bytes(size: int, seed: int = 3) -> bytes:
@@ -141,17 +118,19 @@ def truncated() -> bytes:
 
 def zip_bomb(zeros: int) -> bytes:
     """A real workbook whose sheet member is ``zeros`` bytes of zeros, deflated to a few KB."""
-    return rezip(phone_file(ORDINARY[:1]), replace={SHEET: b"\0" * zeros})
+    bomb: bytes = rezip(phone_file(ORDINARY[:1]), replace={SHEET: b"\0" * zeros})
+    return bomb
 
 
 def padded_workbook(total: int) -> bytes:
     """A readable workbook of about ``total`` bytes: an incompressible member is stored in it."""
     data = phone_file(ORDINARY[:2])
-    return rezip(
+    padded: bytes = rezip(
         data,
         add={"xl/media/image1.bin": random_bytes(total - len(data))},
-        add_compression=zipfile.ZIP_STORED,
+        compression=zipfile.ZIP_STORED,
     )
+    return padded
 
 
 def zip_magic_noise(size: int) -> bytes:

@@ -24,7 +24,8 @@ from smsplat.adapters.excel_recipients import (
 )
 from smsplat.domain.recipients import MAX_RECIPIENTS, TooManyRecipients, parse_recipients
 
-SHEET = "xl/worksheets/sheet1.xml"
+from tests.xlsx_files import SHEET, rezip, sheet_xml
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -46,29 +47,6 @@ def phones(count: int, header: str = "手机号码") -> list[list[object]]:
     rows: list[list[object]] = [[header, "姓名"]]
     rows += [[f"1380{i:07d}", f"客户{i}"] for i in range(count)]
     return rows
-
-
-def rezip(
-    data: bytes,
-    replace: dict[str, bytes] | None = None,
-    add: dict[str, bytes] | None = None,
-    compression: int = zipfile.ZIP_DEFLATED,
-) -> bytes:
-    """The same workbook with some members replaced or added."""
-    replace = replace or {}
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            content = replace.get(info.filename, source.read(info.filename))
-            target.writestr(info.filename, content, zipfile.ZIP_DEFLATED)
-        for name, content in (add or {}).items():
-            target.writestr(name, content, compression)
-    return out.getvalue()
-
-
-def sheet_xml(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return archive.read(SHEET).decode()
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
