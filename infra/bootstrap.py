@@ -152,11 +152,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
         followers: list[LogFollower] = []
-        loops: list[BackgroundLoop] = []
-        wake = lambda: _wake(loops)  # noqa: E731 - the loops exist only after the apps
-        quota = QuotaApp(env, clock, accounts, on_change=wake)
-        templates = TemplatesApp(env, clock, on_change=wake)
-        audience = AudienceApp(env, clock, on_change=wake)
+        # what a stored event should wake, per application (the loops exist only later)
+        woken: dict[str, list[BackgroundLoop]] = {"quota": [], "templates": [], "audience": []}
+        quota = QuotaApp(env, clock, accounts, on_change=lambda: _wake(woken["quota"]))
+        templates = TemplatesApp(env, clock, on_change=lambda: _wake(woken["templates"]))
+        audience = AudienceApp(env, clock, on_change=lambda: _wake(woken["audience"]))
         read_models: list[tuple[Application[UUID], list[ReadModel]]] = [
             (quota, [QuotaLedgerReadModel(), AlertsReadModel(), SendsReadModel()]),
             (templates, [TemplateListReadModel()]),
@@ -199,7 +199,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
         BackgroundLoop("scheduler", scheduler.run_once, SCHEDULER_IDLE_SECONDS),
     ]
-    loops.extend([*projection_loops, sending_loops[0]])  # what a stored event should wake
+    for follower, loop in zip(followers, projection_loops, strict=True):
+        woken[follower.app.name].append(loop)
+    woken["quota"].append(sending_loops[0])  # the send worker follows the quota log
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
     if not settings.operator_token:
         log.warning("SMS_OPERATOR_TOKEN is unset; generated operator token: %s", operator_token)
