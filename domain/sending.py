@@ -119,6 +119,30 @@ def goes_out_at(
 
 
 @dataclass(frozen=True)
+class WaitingState:
+    """Where a send that waits stands: its status, when the scheduler is next due to act on
+    it, and when it is expected to go out. The aggregate and the sends read model share it."""
+
+    status: SendStatus
+    due_at: datetime
+    goes_out_at: datetime
+
+
+def waiting_state(
+    requested_at: datetime,
+    scheduled_at: datetime | None,
+    review_due_at: datetime | None,
+    review_passed: bool,
+) -> WaitingState:
+    review_pending = review_due_at is not None and not review_passed
+    return WaitingState(
+        SendStatus.AWAITING_PROVIDER_REVIEW if review_pending else SendStatus.SCHEDULED,
+        (review_due_at if review_pending else scheduled_at) or requested_at,
+        goes_out_at(requested_at, scheduled_at, review_due_at),
+    )
+
+
+@dataclass(frozen=True)
 class Handover:
     """What the carrier answered for one message of a batch."""
 
@@ -358,16 +382,12 @@ class Send(Aggregate):
             return None
         if self.started_at is not None:
             return self.started_at
-        return goes_out_at(self.created_on, self.scheduled_at, self.review_due_at)
+        return self._waiting_state().goes_out_at
 
     @property
     def due_at(self) -> datetime | None:
         """When the scheduler has something to do: pass the review, or submit the send."""
-        if not self.waiting:
-            return None
-        if self.review_pending:
-            return self.review_due_at
-        return self.scheduled_at or self.created_on
+        return self._waiting_state().due_at if self.waiting else None
 
     @property
     def batch_count(self) -> int:
@@ -387,9 +407,7 @@ class Send(Aggregate):
         if self.cancelled:
             return SendStatus.CANCELLED
         if not self.started:
-            if self.review_pending:
-                return SendStatus.AWAITING_PROVIDER_REVIEW
-            return SendStatus.SCHEDULED
+            return self._waiting_state().status
         if self.next_batch is not None:
             return SendStatus.SUBMITTING
         if all(code in FINAL for code in self.statuses):
@@ -529,6 +547,11 @@ class Send(Aggregate):
         return None
 
     # -- internals ----------------------------------------------------------------------
+
+    def _waiting_state(self) -> WaitingState:
+        return waiting_state(
+            self.created_on, self.scheduled_at, self.review_due_at, self.review_passed
+        )
 
     def _set(self, indices: set[int], status: MessageStatus) -> None:
         if not indices:

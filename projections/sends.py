@@ -19,8 +19,8 @@ from ..domain.sending import (
     UNKNOWN_AFTER,
     MessageStatus,
     Send,
-    goes_out_at,
     message_id,
+    waiting_state,
 )
 from .read_model import db_time, from_db_time, timestamp_type
 
@@ -156,26 +156,19 @@ class SendsReadModel:
         )  # fmt: skip
 
     def _waiting(self, tx: Tx, send_id: str) -> None:
-        """Status, due time and expected time of a send still waiting (S6, S8): the same
-        reading as ``Send.status``, ``Send.due_at`` and ``Send.goes_out_at``."""
+        """Status, due time and expected time of a send still waiting (S6, S8)."""
         scheduled, review, passed, created = tx.execute(
             "SELECT scheduled_at, review_due_at, review_passed, created_at FROM sends "
             "WHERE send_id = %s",
             (send_id,),
         )[0]
-        scheduled, review, created = (
-            from_db_time(t) if t else None for t in (scheduled, review, created)
-        )
-        pending_review = review is not None and not passed
-        assert created is not None
-        goes_out = goes_out_at(created, scheduled, review)
-        due = review if pending_review else scheduled or created
+        state = waiting_state(from_db_time(created), _time(scheduled), _time(review), bool(passed))
         tx.execute(
             "UPDATE sends SET status = %s, due_at = %s, goes_out_at = %s WHERE send_id = %s",
             (
-                "awaiting_provider_review" if pending_review else "scheduled",
-                db_time(due, tx.dialect) if due else None,
-                db_time(goes_out, tx.dialect),
+                state.status.value,
+                db_time(state.due_at, tx.dialect),
+                db_time(state.goes_out_at, tx.dialect),
                 send_id,
             ),
         )
