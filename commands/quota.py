@@ -195,10 +195,11 @@ class QuotaApp(ContextApplication):
         send_id: UUID,
         opted_out: Callable[[Send], set[str]],
         template_usable: Callable[[Send], bool],
-    ) -> Send:
+    ) -> bool:
         """A waiting send's due work: the provider's review passes (S8); at its time it is
         submitted, its lock becoming the charge (Q5). A send whose template was deleted while
-        it waited is cancelled instead, its lock released (see README: scheduled sends)."""
+        it waited is cancelled instead, its lock released (see README: scheduled sends).
+        Returns whether anything was due (another worker may have done it first)."""
 
         def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
             send.pass_review(at)
@@ -214,7 +215,14 @@ class QuotaApp(ContextApplication):
             else:  # every number opted out: nothing goes, nothing is charged
                 pool.release(str(send.id), "system", at)
 
-        return self.change_send(send_id, on_send)
+        changed: list[bool] = []
+
+        def recorded(send: Send, pool: QuotaPool, at: datetime) -> None:
+            on_send(send, pool, at)
+            changed[:] = [bool(send.pending_events)]
+
+        self.change_send(send_id, recorded)
+        return changed[0]
 
     def change_send(
         self, send_id: UUID, act: Callable[[Send, QuotaPool, datetime], object]
