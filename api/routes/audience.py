@@ -97,7 +97,6 @@ def list_opt_outs(
 ) -> OptOutListOut:
     """Numbers that opted out of the account's marketing, newest first."""
     require_account_access(caller, account_id, c)
-    c.catch_up_projections()
     rows = c.audience_views.opt_outs(str(account_id), limit, offset)
     return OptOutListOut(
         items=[

@@ -119,6 +119,7 @@ def replies_ok(api: Api, replies: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def opt_outs(api: Api, account: str, token: str = OPERATOR_TOKEN) -> list[dict[str, Any]]:
+    api.settle()  # reads are eventually consistent
     r = api.client.get(f"/v1/accounts/{account}/opt-outs", headers=auth(token))
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
