@@ -72,10 +72,7 @@ def send_mass(
 ) -> SendAcceptedOut | JSONResponse:
     """A mass send to up to 10,000 numbers, charged whole or refused whole (Q10)."""
     require_account_access(caller, account_id, c)
-    return mass_send(
-        account_id, body, caller, c, keyed_id(request, "send"),
-        recipients=body.recipients, recipients_text=body.recipients_text, audience=body.audience,
-    )  # fmt: skip
+    return mass_send(account_id, body, caller, c, keyed_id(request, "send"))
 
 
 def mass_send(
@@ -84,13 +81,18 @@ def mass_send(
     caller: Principal,
     c: Any,
     send_id: UUID | None,
-    **recipients: Any,
+    recipient_rows: list[tuple[int, str]] | None = None,
 ) -> SendAcceptedOut | JSONResponse:
-    """The dry run or the send, for the JSON route and the Excel import alike."""
+    """The dry run or the send, for the JSON route and the Excel import (``recipient_rows``)
+    alike."""
+    recipients = {
+        "recipients": body.recipients, "recipients_text": body.recipients_text,
+        "audience": body.audience, "recipient_rows": recipient_rows,
+    }  # fmt: skip
     if body.dry_run:
         plan = c.sending.plan_mass(
             account_id, body.template_id, variables=body.variables, product=body.product,
-            scheduled_at=aware(body.scheduled_at), **_recipient_args(recipients),
+            scheduled_at=aware(body.scheduled_at), **recipients,
         ).plan  # fmt: skip
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
@@ -104,7 +106,7 @@ def mass_send(
     accepted = c.sending.send_mass(
         account_id, body.template_id, variables=body.variables, product=body.product,
         actor=caller.actor, send_id=send_id, scheduled_at=aware(body.scheduled_at),
-        **_recipient_args(recipients),
+        **recipients,
     )  # fmt: skip
     return SendAcceptedOut(
         send_id=str(accepted.send.id),
@@ -116,12 +118,6 @@ def mass_send(
         scheduled_at=_maybe(accepted.send.scheduled_at),
         goes_out_at=_maybe(accepted.send.goes_out_at),
     )
-
-
-def _recipient_args(given: dict[str, Any]) -> dict[str, Any]:
-    args = {"recipients": None, "recipients_text": None}
-    args.update(given)
-    return args
 
 
 @router.post("/v1/sends/{send_id}/cancel", response_model=SendOut)
