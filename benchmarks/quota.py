@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
-import threading
 import time
-from collections.abc import Callable
 from uuid import UUID
 
 from smsplat.adapters.clock import SystemClock
@@ -19,7 +17,7 @@ from smsplat.infra.bootstrap import Container, build
 from smsplat.infra.settings import Settings
 
 from .database import drop_database, fresh_database
-from .figures import latency_figures
+from .figures import timed_in_threads
 
 
 def _accounts(c: Container, count: int) -> list[UUID]:
@@ -31,31 +29,6 @@ def _accounts(c: Container, count: int) -> list[UUID]:
             c.quota.purchase(new.account_id, 10_000, f"p{n}", "operator")
         ids.append(new.account_id)
     return ids
-
-
-def _run_threads(
-    threads: int, per_thread: int, charge: Callable[[int, int], None]
-) -> dict[str, float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker(t: int) -> None:
-        mine = []
-        for n in range(per_thread):
-            started = time.perf_counter()
-            charge(t, n)
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-
-    started = time.perf_counter()
-    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
-    for th in pool:
-        th.start()
-    for th in pool:
-        th.join()
-    elapsed = time.perf_counter() - started
-    return latency_figures(latencies, elapsed)
 
 
 def run() -> None:
@@ -80,7 +53,7 @@ def run() -> None:
             ("8 threads, one account", 8, one_account),
             ("8 threads, 100 accounts", 8, many_accounts),
         ]:
-            figures = _run_threads(threads, 2000 // threads, fn)
+            figures = timed_in_threads(threads, 2000 // threads, fn)
             print(
                 f"  charges, {label:26s} {figures['per_second']:8.0f}/s   "
                 f"p50 {figures['p50_ms']:6.1f} ms   p99 {figures['p99_ms']:6.1f} ms"

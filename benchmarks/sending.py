@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
@@ -22,7 +21,7 @@ import httpx
 import psycopg
 
 from .database import drop_database, fresh_database
-from .figures import latency_figures
+from .figures import timed_in_threads
 
 OPERATOR = "bench-operator"
 CLIENTS = 16
@@ -124,31 +123,20 @@ def _mass_send(svc: Service, url: str) -> dict[str, float]:
 
 
 def _business(svc: Service, accounts: list[tuple[str, str, str]]) -> dict[str, float]:
-    latencies: list[float] = []
-    lock = threading.Lock()
     per_client = MESSAGES // CLIENTS
+    clients = [httpx.Client(base_url=svc.base, timeout=30) for _ in range(CLIENTS)]
 
-    def client_loop(n: int) -> None:
-        mine = []
-        with httpx.Client(base_url=svc.base, timeout=30) as client:
-            for i in range(per_client):
-                aid, key, template = accounts[(n * per_client + i) % len(accounts)]
-                body = {"template_id": template, "phone": f"1381{n:03d}{i:04d}",
-                        "variables": {"code": "123456"}}  # fmt: skip
-                t = time.perf_counter()
-                _api(client, "POST", f"/v1/accounts/{aid}/messages", key, body)
-                mine.append(time.perf_counter() - t)
-        with lock:
-            latencies.extend(mine)
+    def send(n: int, i: int) -> None:
+        aid, key, template = accounts[(n * per_client + i) % len(accounts)]
+        body = {"template_id": template, "phone": f"1381{n:03d}{i:04d}",
+                "variables": {"code": "123456"}}  # fmt: skip
+        _api(clients[n], "POST", f"/v1/accounts/{aid}/messages", key, body)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return latency_figures(latencies, elapsed)
+    try:
+        return timed_in_threads(CLIENTS, per_client, send)
+    finally:
+        for client in clients:
+            client.close()
 
 
 def _copy_baseline(url: str) -> float:
