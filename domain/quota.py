@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -295,7 +295,9 @@ class QuotaPool(Aggregate):
         self.trigger_event(
             event_class,
             timestamp=self._moment(at),
-            entry_id=str(uuid5(self.id, f"entry:{self.version + 1}")),
+            # a unique label: what the entry is about is its reference (a refund names the
+            # message it refunds); a save that reported failure is recognised by this id
+            entry_id=str(uuid4()),
             kind=kind.value,
             units=units,
             reference=str(reference),

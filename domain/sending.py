@@ -2,9 +2,10 @@
 
 A business message is a send to one recipient; a mass send, to up to 10,000 (S2). A send is
 accepted whole, with its units charged in the same save as its acceptance (Q5, Q10: see
-``commands``), then handed to the carrier in batches of 100 (S5) by a worker that records one
-event per batch. Receipts settle each message (S10); failures give their units back (Q7);
-no receipt 72 hours after submission is *unknown* and stays charged (Q8).
+``commands``), then handed to the carrier in batches of 100 (S5) by a worker that claims each
+batch before handing it over and records the carrier's answers after (``handover.py``).
+Receipts settle each message the carrier was handed (S10, ``carrier_input.py``); failures give
+their units back (Q7); no receipt 72 hours after submission is *unknown* and stays charged (Q8).
 
 The state of every message is one character in ``statuses``, so a 10,000-recipient send stays
 a small aggregate: ``.`` pending, ``s`` sending, ``d`` success (delivered), ``f`` failed,
@@ -22,13 +23,24 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from .carrier_input import (
+    DELIVERED,
+    RECEIPT_STATUSES,
+    CarrierReceipt,
+    IgnoredBecause,
+    ReceiptResult,
+    ReceiptSettlement,
+)
 from .errors import DomainError, InvalidInput, QuotaConflict
+from .handover import BatchClaim, Handover, HandoverClaim
+from .recipient_limits import RATE_LIMITED
 
 BATCH_SIZE = 100  # S5
 UNKNOWN_AFTER = timedelta(hours=72)  # Q8
 RESCHEDULE_NOTICE = timedelta(hours=1)  # S7: the time can change while at least this remains
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 OPTED_OUT = "opted_out"  # why a message of a marketing send was skipped
+NEVER_HANDED_OVER = {OPTED_OUT, RATE_LIMITED}  # failures decided before the carrier had it
 
 
 class MessageStatus(StrEnum):
@@ -142,26 +154,6 @@ def waiting_state(
     )
 
 
-@dataclass(frozen=True)
-class Handover:
-    """What the carrier answered for one message of a batch."""
-
-    index: int
-    carrier_message_id: str | None  # None: refused at submission
-    failure: str | None = None  # why it failed at submission (carrier_refused, ...)
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """What recording receipts (or expiring messages) changed, and the units to refund."""
-
-    delivered: int
-    failed: int
-    expired: int
-    ignored: int  # duplicates, or receipts for messages already final
-    refund_units: int
-
-
 class Send(Aggregate):
     class Accepted(Aggregate.Created):
         account_id: str
@@ -219,6 +211,22 @@ class Send(Aggregate):
             aggregate.started_at = self.timestamp
             aggregate._set(set(self.skipped), MessageStatus.FAILED)
             aggregate.skipped = len(self.skipped)
+            aggregate.withheld.update(self.skipped)
+
+    class HandoverClaimed(Aggregate.Event):
+        """S5: a worker is about to hand ``batch`` to the carrier (see ``domain/handover.py``).
+        ``lease_until`` is wall-clock time: after it, another worker may take the batch over."""
+
+        batch: int
+        claim_id: str
+        worker: str
+        lease_until: datetime
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Send)
+            aggregate.claim = HandoverClaim(
+                self.batch, self.claim_id, self.worker, self.lease_until
+            )
 
     class BatchSubmitted(Aggregate.Event):
         """S5: one batch handed over. ``sent`` are [index, carrier id]; ``failed`` [index, why]."""
@@ -237,11 +245,14 @@ class Send(Aggregate):
             )
             newly_failed = {i for i, _ in self.failed if aggregate.statuses[i] == pending}
             aggregate._set(newly_failed, MessageStatus.FAILED)
+            aggregate.withheld.update(i for i, why in self.failed if why in NEVER_HANDED_OVER)
             aggregate.batch_times.append(self.timestamp)
             aggregate.units_refunded += len(newly_failed) * aggregate.units_per_message
+            if aggregate.claim is not None and aggregate.claim.batch == self.batch:
+                aggregate.claim = None
 
     class ReceiptsRecorded(Aggregate.Event):
-        """Carrier receipts that settled messages (duplicates are not recorded)."""
+        """Carrier receipts that settled messages (ignored receipts are not recorded)."""
 
         delivered: list[int]
         failed: list[int]
@@ -297,6 +308,8 @@ class Send(Aggregate):
         self.statuses = CODE[MessageStatus.PENDING] * len(recipients)
         self.batch_times: list[datetime] = []
         self.units_refunded = 0
+        self.claim: HandoverClaim | None = None  # the batch a worker is handing over (S5)
+        self.withheld: set[int] = set()  # failed before the carrier had them (opted out, S9)
 
     @classmethod
     def accept(
@@ -475,57 +488,111 @@ class Send(Aggregate):
         self.trigger_event(self.SubmissionStarted, skipped=skipped, timestamp=at)
         return self.units_charged
 
-    def record_batch(self, batch: int, handovers: Sequence[Handover], at: datetime) -> int:
-        """S5: record the carrier's answers for ``batch``; returns the units to refund now
-        (messages refused at submission fail at once, Q7). Each batch is recorded once."""
+    def claim_next_batch(
+        self, claim_id: str, worker: str, at: datetime, lease_until: datetime, wall_now: datetime
+    ) -> BatchClaim:
+        """S5: claim the next batch to hand over (see ``domain/handover.py``). A batch is held
+        by one claim at a time; this claim again (a retried save) gets it back; another's
+        live claim makes it busy until its lease (wall clock) runs out."""
+        batch = self.next_batch
+        if batch is None:
+            return BatchClaim(None)
+        held = self.claim
+        if held is not None and held.batch == batch:
+            if held.claim_id == claim_id:
+                return BatchClaim(batch)
+            if held.lease_until > wall_now:
+                return BatchClaim(None, busy_until=held.lease_until)
+        self.trigger_event(
+            self.HandoverClaimed, batch=batch, claim_id=claim_id, worker=worker,
+            lease_until=lease_until, timestamp=at,
+        )  # fmt: skip
+        return BatchClaim(batch)
+
+    def outgoing(self, batch: int) -> list[int]:
+        """The messages of ``batch`` to give the carrier: those not settled yet (an early
+        receipt may have settled some while a claim that is now taken over was held) and not
+        skipped at submission (opted out since acceptance)."""
+        pending = CODE[MessageStatus.PENDING]
+        return [i for i in self.batch_indices(batch) if self.statuses[i] == pending]
+
+    def record_batch(
+        self, batch: int, handovers: Sequence[Handover], at: datetime
+    ) -> tuple[int, ...]:
+        """S5: record the carrier's answers for ``batch``; returns the messages to refund now
+        (refused at submission or over a limit: failed at once, Q7). Each batch is recorded
+        once, and only after it was claimed (the intent comes before the hand-over)."""
         if batch != self.next_batch:
             raise QuotaConflict(f"Batch {batch} of send {self.id} is not the next to record.")
-        expected = set(self.batch_indices(batch))
-        if {h.index for h in handovers} != expected or len(handovers) != len(expected):
-            raise InvalidInput(f"Batch {batch} must answer for exactly its own messages.")
+        if self.claim is None or self.claim.batch != batch:
+            raise QuotaConflict(f"Batch {batch} of send {self.id} was never claimed.")
+        answered = [h.index for h in handovers]
+        own = set(self.batch_indices(batch))
+        pending = {i for i in own if self.statuses[i] == CODE[MessageStatus.PENDING]}
+        if len(set(answered)) != len(answered) or not pending <= set(answered) <= own:
+            raise InvalidInput(
+                f"Batch {batch} must answer once for each of its messages still pending "
+                "(and for no other batch's)."
+            )
         sent = [[h.index, h.carrier_message_id] for h in handovers if h.carrier_message_id]
         failed = [
             [h.index, h.failure or "carrier_refused"] for h in handovers if not h.carrier_message_id
         ]
         # a message an early receipt already settled is not failed (nor refunded) again
-        pending = CODE[MessageStatus.PENDING]
-        refunds = sum(
-            1 for h in handovers if not h.carrier_message_id and self.statuses[h.index] == pending
+        refunds = tuple(
+            h.index for h in handovers if not h.carrier_message_id and h.index in pending
         )
         self.trigger_event(self.BatchSubmitted, batch=batch, sent=sent, failed=failed, timestamp=at)
-        return refunds * self.units_per_message
+        return refunds
 
-    def record_receipts(self, receipts: Sequence[tuple[int, str]], at: datetime) -> Settlement:
-        """S10: settle messages from receipts (``delivered`` or ``failed``). Duplicates and
-        receipts for messages already final are ignored; a receipt may come before the batch
-        is recorded (the carrier can be quick), so ``pending`` messages settle too."""
-        delivered: dict[int, None] = {}
-        failed: dict[int, None] = {}
-        ignored = 0
-        for index, status in receipts:
-            if not 0 <= index < self.total:
-                raise InvalidInput(f"Send {self.id} has no message {index}.")
-            if status not in ("delivered", "failed"):
-                raise InvalidInput(f"A receipt's status is delivered or failed, not {status!r}.")
-            if self.statuses[index] in FINAL or index in delivered or index in failed:
-                ignored += 1
-            elif status == "delivered":
-                delivered[index] = None
+    def handed_over(self, index: int) -> bool:
+        """Whether the carrier may have message ``index``: its batch was claimed (it may be
+        with the carrier) or recorded, and it was not withheld (skipped, over a limit)."""
+        if not self.started or self.cancelled or index in self.withheld:
+            return False
+        batch = index // BATCH_SIZE
+        claimed = self.claim is not None and self.claim.batch == batch
+        return batch < len(self.batch_times) or claimed
+
+    def record_receipts(
+        self, receipts: Sequence[CarrierReceipt], at: datetime
+    ) -> ReceiptSettlement:
+        """S10, Q7: settle messages from the carrier's receipts. A receipt counts only for a
+        message the carrier was handed and that is not final; every other one is answered
+        ``ignored`` with its reason and moves nothing (see ``domain/carrier_input.py``)."""
+        delivered: list[int] = []
+        failed: list[int] = []
+        seen: set[int] = set()
+        results: list[ReceiptResult] = []
+        for receipt in receipts:
+            index, status = receipt.index, receipt.status
+            ignored = self._ignores(index, status, seen)
+            if ignored is not None:
+                now = self.message_status(index).value if 0 <= index < self.total else None
+                results.append(ReceiptResult(index, now, ignored))
+                continue
+            seen.add(index)
+            if status == DELIVERED:
+                delivered.append(index)
+                results.append(ReceiptResult(index, MessageStatus.SUCCESS.value))
             else:
-                failed[index] = None
+                failed.append(index)
+                results.append(
+                    ReceiptResult(index, MessageStatus.FAILED.value, None, self.units_of(index))
+                )
         if delivered or failed:
             self.trigger_event(
-                self.ReceiptsRecorded,
-                delivered=list(delivered),
-                failed=list(failed),
-                timestamp=at,
+                self.ReceiptsRecorded, delivered=delivered, failed=failed, timestamp=at
             )
-        return Settlement(
-            len(delivered), len(failed), 0, ignored, len(failed) * self.units_per_message
-        )
+        return ReceiptSettlement(tuple(results), tuple(failed))
 
-    def expire(self, now: datetime) -> Settlement:
-        """Q8: messages still without a receipt 72 hours after their batch went out."""
+    def units_of(self, index: int) -> int:
+        """What message ``index`` costs (Q6)."""
+        return self.units_per_message
+
+    def expire(self, now: datetime) -> int:
+        """Q8: messages still without a receipt 72 hours after their batch went out become
+        unknown (and stay charged); returns how many."""
         overdue = [
             index
             for batch, handed_at in enumerate(self.batch_times)
@@ -535,7 +602,7 @@ class Send(Aggregate):
         ]
         if overdue:
             self.trigger_event(self.MessagesExpired, indices=overdue, timestamp=now)
-        return Settlement(0, 0, len(overdue), 0, 0)
+        return len(overdue)
 
     def next_expiry(self) -> datetime | None:
         """When the earliest message still sending becomes unknown (for the timer)."""
@@ -552,6 +619,22 @@ class Send(Aggregate):
         return waiting_state(
             self.created_on, self.scheduled_at, self.review_due_at, self.review_passed
         )
+
+    def _ignores(self, index: int, status: str, seen: set[int]) -> IgnoredBecause | None:
+        """Why a receipt for message ``index`` moves nothing, or None when it settles it."""
+        if not 0 <= index < self.total:
+            return IgnoredBecause.UNKNOWN_MESSAGE
+        if status not in RECEIPT_STATUSES:
+            return IgnoredBecause.MALFORMED
+        if not self.handed_over(index):
+            return IgnoredBecause.NOT_HANDED_OVER
+        if index in seen:
+            return IgnoredBecause.DUPLICATE
+        code = self.statuses[index]
+        if code not in FINAL:
+            return None
+        same = CODE[MessageStatus.SUCCESS if status == DELIVERED else MessageStatus.FAILED]
+        return IgnoredBecause.DUPLICATE if code == same else IgnoredBecause.ALREADY_FINAL
 
     def _set(self, indices: set[int], status: MessageStatus) -> None:
         if not indices:
