@@ -347,21 +347,49 @@ class MessagePageOut(BaseModel):
     next_cursor: int | None
 
 
-class ReceiptIn(Strict):
-    message_id: Any
-    status: Any
-    at: Any = None
+class ReceiptIn(BaseModel):
+    """One receipt as the carrier reports it. Each is checked on its own: one that is not of
+    this shape is answered ``ignored``/``malformed`` and never sinks the others."""
+
+    message_id: str = Field(description="Our message id (``<send id>.<index>``).")
+    status: str = Field(description="delivered or failed", examples=["delivered"])
+    at: datetime | None = Field(None, description="When the carrier saw it (its own clock).")
 
 
 class ReceiptsIn(Strict):
-    receipts: list[ReceiptIn] = Field(max_length=10_000)
+    receipts: list[Any] = Field(
+        max_length=10_000,
+        description="Up to 10,000 receipts (objects of the ReceiptIn shape); more is refused "
+        "whole.",
+    )
+
+
+class ReceiptAnswerOut(BaseModel):
+    index: int = Field(description="The receipt's position in the body.")
+    message_id: str | None
+    outcome: str = Field(description="recorded or ignored")
+    status: str | None = Field(
+        None,
+        description="The message's status afterwards (pending, sending, success, "
+        "failed, unknown); null when the id names no message.",
+    )
+    reason: str | None = Field(
+        None,
+        description="Why it was ignored: not_handed_over, already_final, duplicate, "
+        "unknown_message, malformed, platform_notice.",
+    )
+    refunded_units: int = 0
 
 
 class ReceiptsOut(BaseModel):
-    recorded: int
-    duplicates: int
+    recorded: int = Field(description="Receipts that settled a message.")
+    ignored: int = Field(description="Receipts that moved nothing (see results).")
+    duplicates: int = Field(description="Ignored as duplicate or already_final.")
     refunded_units: int
-    rejected: list[dict[str, str]]
+    rejected: list[dict[str, str]] = Field(
+        description="The malformed (validation_error) and unknown (not_found) ones, briefly."
+    )
+    results: list[ReceiptAnswerOut] = Field(description="One answer per receipt, in order.")
 
 
 class DashboardOut(BaseModel):
@@ -402,14 +430,27 @@ class CustomerListOut(BaseModel):
 
 
 class ReplyIn(BaseModel):
-    phone: Any = None
-    text: Any = None
-    at: Any = None
-    account_id: Any = None
+    """One reply as the carrier reports it (checked on its own, like receipts)."""
+
+    phone: str = Field(examples=["13812345678"])
+    text: str = Field(examples=["TD"])
+    at: datetime | None = None
+    account_id: str | None = Field(None, description="The account the reply answers.")
 
 
 class RepliesIn(Strict):
-    replies: list[ReplyIn] = Field(max_length=10_000)
+    replies: list[Any] = Field(
+        max_length=10_000, description="Up to 10,000 replies (objects of the ReplyIn shape)."
+    )
+
+
+class ReplyResultOut(BaseModel):
+    index: int
+    outcome: str = Field(description="opted_out, already_opted_out, ignored or rejected")
+    reason: str | None = Field(
+        None, description="ignored: not_an_opt_out or no_recent_marketing; rejected: the code."
+    )
+    accounts: list[str] = Field(description="The accounts it opted the number out of.")
 
 
 class RepliesOut(BaseModel):
@@ -418,6 +459,7 @@ class RepliesOut(BaseModel):
     ignored: int = Field(description="Replies that are not opt-out keywords.")
     unmatched: int = Field(description="Opt-outs with no account to apply to.")
     rejected: list[dict[str, Any]]
+    results: list[ReplyResultOut] = Field(description="One answer per reply, in order.")
 
 
 class OptOutOut(BaseModel):

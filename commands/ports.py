@@ -29,7 +29,7 @@ class ChangeListener(Protocol):
 class OutgoingMessage:
     """A rendered message for one recipient, as handed to the carrier."""
 
-    message_id: str  # ours; the carrier deduplicates on it
+    message_id: str  # ours (the carrier keeps its own ids; it deduplicates on nothing)
     phone: str
     text: str
 
@@ -54,8 +54,8 @@ class Receipt:
 
 
 class Carrier(Protocol):
-    """The SMS carrier. ``submit`` is idempotent per ``message_id``: handing the same message
-    again (a retry after a crash) returns the first answer and sends nothing twice."""
+    """The SMS carrier. ``submit`` is not idempotent: handing a message over again is a second
+    SMS to a person, so the send worker claims each batch before handing it over (S5)."""
 
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
         """Hand over a batch (at most 100, S5); one answer per message, in order."""

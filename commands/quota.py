@@ -5,14 +5,16 @@ event(s) in one transaction. A concurrent writer makes the save fail on the pool
 (optimistic concurrency); the command is then decided again on the fresh pool, so two
 charges can never overspend. A save can also fail *after* committing (seen when PostgreSQL
 restarts): before deciding again we look for our own entry among the events stored since
-we loaded, so a command is never applied twice.
+we loaded, by its id (each entry's is unique), never by its content: two concurrent refunds
+of one send look alike and are not the same refund. Changes of sends after acceptance are in
+``send_lifecycle.py``.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,13 +49,6 @@ class AccountDirectory(Protocol):
 class QuotaBusy(DomainError):
     code = "quota_busy"
     title = "Quota pool busy"
-
-
-@dataclass(frozen=True)
-class SavedWith:
-    """Returned by a decision: aggregates to save in the same transaction as the pool."""
-
-    aggregates: tuple[Aggregate, ...]
 
 
 @dataclass(frozen=True)
@@ -147,99 +142,43 @@ class QuotaApp(ContextApplication):
     ) -> tuple[Send, QuotaChange]:
         """Q5, Q10: take a send's units (a charge, or a lock for a send that waits) and accept
         it in one transaction, or refuse it whole and store nothing. ``build`` makes the send
-        afresh on each attempt. A send whose id is already stored (a retried request) is
+        at the attempt's instant. A send whose id is already stored (a retried request) is
         returned as it is, and takes nothing more."""
-        made: list[Send] = []
-
-        def decide(pool: QuotaPool, at: datetime) -> SavedWith | None:
+        for _ in self.attempts():
+            pool = self.pool_for(account_id)
+            at = self.clock.now()
             send = build(at)
             if send.id in self.repository:
-                made[:] = [self.send(send.id)]
-                return None
-            made[:] = [send]
+                return self.send(send.id), QuotaChange("", pool.version, pool.balance)
             take_units(pool, send, actor, at)
-            return SavedWith((send,))
+            entry = next(e for e in pool.pending_events if isinstance(e, QuotaPool.EntryRecorded))
+            if self.save_if_current(pool, send):
+                return send, QuotaChange(entry.entry_id, entry.originator_version, pool.balance)
+        raise QuotaBusy("The account's quota is under heavy concurrent use; try again.")
 
-        change = self._change(account_id, decide)
-        return made[0], change
+    # -- saving what a decision changed ----------------------------------------------------
 
-    def settle_send(
-        self, send_id: UUID, act: Callable[[Send, datetime], int], actor: str = "system"
-    ) -> Send:
-        """Record something on a send (a batch, receipts, expiry) and refund in the same
-        transaction the units it says failed (Q7): so a refund happens exactly once."""
+    def attempts(self) -> Iterator[int]:
+        """Optimistic concurrency: the attempt numbers of a command, with a short jittered
+        pause before each retry. A caller that runs out raises ``QuotaBusy``."""
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.002 * attempt))
+            yield attempt
 
-        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
-            units = act(send, at)
-            if units:
-                charge = charge_reference(send)
-                pool.refund(charge, charge, units, send.product, actor, at)
-
-        return self.change_send(send_id, on_send)
-
-    def cancel_send(self, send_id: UUID, reason: str, actor: str) -> Send:
-        """S7, Q11: cancel a send not yet submitted and release its whole lock, together."""
-
-        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
-            send.cancel(reason, actor, at)
-            pool.release(str(send.id), actor, at)
-
-        return self.change_send(send_id, on_send)
-
-    def reschedule_send(self, send_id: UUID, when: datetime, actor: str) -> Send:
-        """S7: a new time for a scheduled send (its lock stays as it is)."""
-        return self.change_send(send_id, lambda send, _, at: send.reschedule(when, actor, at))
-
-    def advance_send(
-        self,
-        send_id: UUID,
-        opted_out: Callable[[Send], set[str]],
-        template_usable: Callable[[Send], bool],
-    ) -> bool:
-        """A waiting send's due work: the provider's review passes (S8); at its time it is
-        submitted, its lock becoming the charge (Q5). A send whose template was deleted while
-        it waited is cancelled instead, its lock released (see README: scheduled sends).
-        Returns whether anything was due (another worker may have done it first)."""
-
-        def on_send(send: Send, pool: QuotaPool, at: datetime) -> None:
-            send.pass_review(at)
-            if not send.is_due(at):
-                return
-            if not template_usable(send):
-                send.cancel("template_deleted", "system", at)
-                pool.release(str(send.id), "system", at)
-                return
-            units = send.start(opted_out(send), at)
-            if units:
-                pool.charge_lock(str(send.id), units, send.product, "system", at)
-            else:  # every number opted out: nothing goes, nothing is charged
-                pool.release(str(send.id), "system", at)
-
-        changed: list[bool] = []
-
-        def recorded(send: Send, pool: QuotaPool, at: datetime) -> None:
-            on_send(send, pool, at)
-            changed[:] = [bool(send.pending_events)]
-
-        self.change_send(send_id, recorded)
-        return changed[0]
-
-    def change_send(
-        self, send_id: UUID, act: Callable[[Send, QuotaPool, datetime], object]
-    ) -> Send:
-        """Decide on a send and its account's pool together and save both in one transaction
-        (retried on a concurrent change, like every pool command)."""
-        account_id = UUID(self.send(send_id).account_id)
-        changed: list[Send] = []
-
-        def decide(pool: QuotaPool, at: datetime) -> SavedWith:
-            send = self.send(send_id)
-            changed[:] = [send]
-            act(send, pool, at)
-            return SavedWith((send,))
-
-        self._change(account_id, decide)
-        return changed[0]
+    def save_if_current(self, pool: QuotaPool | None, *others: Aggregate) -> bool:
+        """Save a decision in one transaction: the pool (when it recorded an entry) and the
+        aggregates decided with it. False when a concurrent writer changed one of them first
+        (or the save reported failure): decide again on fresh state."""
+        entries = pool is not None and any(
+            isinstance(e, QuotaPool.EntryRecorded) for e in pool.pending_events
+        )
+        try:
+            self.save(*([pool] if entries and pool is not None else []), *others)
+        except IntegrityError:
+            return False
+        self.changed()
+        return True
 
     def pool_for(self, account_id: UUID) -> QuotaPool:
         """The account's pool as stored, or a new one (opened by the first charge's save)."""
@@ -279,12 +218,10 @@ class QuotaApp(ContextApplication):
                 base_version = 0
             else:
                 base_version = pool.version
-            outcome = decide(pool, self.clock.now())
-            together = outcome.aggregates if isinstance(outcome, SavedWith) else ()
+            decide(pool, self.clock.now())
             mine = [e for e in pool.pending_events if isinstance(e, QuotaPool.EntryRecorded)]
             try:
-                # a decision that moves no units (a batch with no failure) leaves the pool be
-                self.save(*([pool] if mine else []), *together)
+                self.save(*([pool] if mine else []))
             except IntegrityError:
                 stored = self._stored_twin(pool.id, base_version, mine[0]) if mine else None
                 if stored is not None:
@@ -300,16 +237,10 @@ class QuotaApp(ContextApplication):
     def _stored_twin(
         self, pool_id: UUID, base_version: int, mine: QuotaPool.EntryRecorded
     ) -> QuotaChange | None:
-        """Our own entry, if a save that reported failure had in fact committed it."""
+        """Our own entry, if a save that reported failure had in fact committed it. Entry
+        ids are unique, so only our own save can have stored ``mine.entry_id``."""
         for event in self.events.get(pool_id, gt=base_version):
-            if (
-                isinstance(event, QuotaPool.EntryRecorded)
-                and event.kind == mine.kind
-                and event.reference == mine.reference
-                and event.units == mine.units
-                and event.related == mine.related
-                and event.actor == mine.actor
-            ):
+            if isinstance(event, QuotaPool.EntryRecorded) and event.entry_id == mine.entry_id:
                 fresh: object = self.repository.get(pool_id)
                 assert isinstance(fresh, QuotaPool)
                 return QuotaChange(event.entry_id, event.originator_version, fresh.balance)

@@ -21,6 +21,7 @@ from ..domain.sending import Send
 from ..domain.templates import TemplateStatus
 from .ports import AudienceDirectory, Clock
 from .quota import QuotaApp
+from .send_lifecycle import SendLifecycle
 from .templates import TemplatesApp
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,14 @@ class SendScheduler:
     def __init__(
         self,
         quota: QuotaApp,
+        lifecycle: SendLifecycle,
         templates: TemplatesApp,
         audience: AudienceDirectory,
         clock: Clock,
         due_sends: Callable[[datetime], list[str]],
     ) -> None:
         self.quota = quota
+        self.lifecycle = lifecycle
         self.templates = templates
         self.audience = audience
         self.clock = clock
@@ -46,7 +49,8 @@ class SendScheduler:
         done = 0
         for send_id in self.due_sends(self.clock.now()):
             try:
-                done += self.quota.advance_send(UUID(send_id), self._opted_out, self._usable)
+                send = self.quota.send(UUID(send_id))
+                done += self.lifecycle.advance(send.id, self._opted_out(send), self._usable(send))
             except DomainError:  # the send's template is not the account's: nothing to do
                 log.warning("send %s was not advanced", send_id, exc_info=True)
         return done

@@ -1,30 +1,42 @@
-"""The send worker: hands accepted sends to the carrier, batch by batch (S5), durably.
+"""The send worker: hands accepted sends to the carrier, batch by batch (S5), once.
 
-It follows the quota application's notification log for ``Send.Accepted`` (and
-``QuotaPool.LowBalanceAlerted``, whose alert SMS it sends, Q9). For each send it hands over the
-next unrecorded batch of 100, records the carrier's answers in the send (refunding refusals in
+It follows the quota application's notification log for sends released to the carrier
+(``Send.Accepted`` of a send going out at once, ``Send.SubmissionStarted`` of one whose time
+came) and for ``QuotaPool.LowBalanceAlerted`` (whose alert SMS it sends, Q9). For each send it
+claims the next batch, hands it over, records the carrier's answers (refunding refusals in
 the same save), and repeats; only when the whole send is handed over does its tracking row
-move. A worker killed anywhere resumes with the first unrecorded batch; the carrier
-deduplicates on our message ids, so a batch handed over just before the kill is not sent twice.
-Two workers may run: a batch recorded by the other is simply skipped.
+move.
+
+A carrier deduplicates nothing, so the claim is what makes a hand-over happen once: any
+number of workers (threads, processes, the simulated clock's stepping) may follow the log, and
+a batch claimed by one is waited for by the others. A worker killed mid-batch leaves its
+claim; once the claim's lease (wall clock) has run out, another worker takes the batch over
+and hands its unsettled messages over again. So a crash sends at most the one batch in flight
+twice (100 messages, fewer when receipts settled some of them meanwhile).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.utils import get_topic
 
 from ..adapters.sql import SqlDatabase
 from ..domain.errors import QuotaConflict
+from ..domain.handover import Handover
 from ..domain.quota import QuotaPool
 from ..domain.recipient_limits import RATE_LIMITED
-from ..domain.sending import OPTED_OUT, Handover, MessageStatus, Send, message_id
+from ..domain.sending import Send, message_id
 from ..projections import tracking
+from .alert_handover import AlertHandover
 from .ports import Carrier, Clock, OutgoingMessage, RecipientLimits
 from .quota import QuotaApp
+from .send_lifecycle import SendLifecycle
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +47,33 @@ TOPICS = [
     get_topic(Send.SubmissionStarted),
     get_topic(QuotaPool.LowBalanceAlerted),
 ]
+BUSY_WAIT_SECONDS = 0.02  # how often a batch claimed by another worker is looked at again
 
 
-def alert_message_id(alert_id: str) -> str:
-    return f"alert.{alert_id}"
-
-
-def alert_text(available: int) -> str:
-    """Q9: the low-balance SMS to the verification phone (a platform notice, not charged)."""
-    return f"【短信平台】您的短信余量为{available}条,已低于30条,为免影响发送,请及时购买短信包。"
+def worker_name() -> str:
+    """Who holds a claim, for people reading the events: host, process and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:6]}"
 
 
 class SendWorker:
     def __init__(
         self,
         quota: QuotaApp,
+        lifecycle: SendLifecycle,
+        alerts: AlertHandover,
         carrier: Carrier,
         db: SqlDatabase,
         clock: Clock,
         limits: RecipientLimits,
     ) -> None:
         self.quota = quota
+        self.lifecycle = lifecycle
         self.carrier = carrier
         self.limits = limits
         self.db = db
         self.clock = clock
+        self.name = worker_name()
+        self.alerts = alerts
 
     def create_tables(self) -> None:
         with self.db.transaction() as tx:
@@ -70,7 +84,7 @@ class SendWorker:
             return tracking.position(tx, NAME)
 
     def run_once(self, limit: int = 20) -> int:
-        """Hand over what was accepted since the last run; returns the notifications done."""
+        """Hand over what was released since the last run; returns the notifications done."""
         start = self.position()
         notifications = self.quota.recorder.select_notifications(
             start=start, limit=limit, topics=TOPICS, inclusive_of_start=False
@@ -94,25 +108,28 @@ class SendWorker:
         return total
 
     def hand_over(self, send_id: UUID) -> None:
-        """Hand every unrecorded batch of a send to the carrier, in order."""
+        """Hand every batch of a send to the carrier, in order, each under a claim."""
         while True:
-            send = self.quota.send(send_id)
-            batch = send.next_batch
-            if batch is None:
+            claim_id = uuid4().hex
+            send, claim = self.lifecycle.claim_batch(send_id, claim_id, self.name)
+            if claim.busy:  # another worker is handing this batch over: wait for it
+                time.sleep(BUSY_WAIT_SECONDS)
+                continue
+            if claim.batch is None:
                 return
-            handovers = self._hand_over_batch(send, batch)
+            handovers = self._hand_over_batch(send, claim.batch)
             try:
-                self._record(send_id, batch, handovers)
-            except QuotaConflict:
-                continue  # another worker recorded this batch first: look again
+                self.lifecycle.record_batch(send_id, claim.batch, handovers)
+            except QuotaConflict:  # our lease ran out and another worker recorded it first
+                log.warning("batch %s of send %s was recorded by another worker",
+                            claim.batch, send_id)  # fmt: skip
 
     def _hand_over_batch(self, send: Send, batch: int) -> list[Handover]:
-        """Give the carrier the batch's messages that are within the per-recipient limits
-        (S9); the others fail with ``recipient_rate_limited`` and are refunded (Q7)."""
+        """Give the carrier the batch's messages still pending that are within the
+        per-recipient limits (S9); the others fail with ``recipient_rate_limited`` and are
+        refunded (Q7)."""
         now = self.clock.now()
-        indices = list(send.batch_indices(batch))
-        skipped = [i for i in indices if send.message_status(i) is MessageStatus.FAILED]
-        indices = [i for i in indices if i not in skipped]  # opted out before submission
+        indices = send.outgoing(batch)
         limited: set[int] = set()
         if send.limit_category is not None:
             ids = [(message_id(send.id, i), send.recipients[i]) for i in indices]
@@ -123,23 +140,13 @@ class SendWorker:
             OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text) for i in outgoing
         ]
         answers = self.carrier.submit(messages, now) if messages else []
-        return (
-            [Handover(i, None, OPTED_OUT) for i in skipped]
-            + [Handover(i, None, RATE_LIMITED) for i in limited]
-            + [
-                Handover(i, a.carrier_message_id, a.error)
-                for i, a in zip(outgoing, answers, strict=True)
-            ]
-        )
-
-    def _record(self, send_id: UUID, batch: int, handovers: list[Handover]) -> None:
-        self.quota.settle_send(send_id, lambda s, at: s.record_batch(batch, handovers, at))
+        return [Handover(i, None, RATE_LIMITED) for i in limited] + [
+            Handover(i, a.carrier_message_id, a.error)
+            for i, a in zip(outgoing, answers, strict=True)
+        ]
 
     def _handle(self, event: Any) -> None:
         if isinstance(event, Send.Accepted | Send.SubmissionStarted):
             self.hand_over(event.originator_id)
         elif isinstance(event, QuotaPool.LowBalanceAlerted):
-            alert = OutgoingMessage(
-                alert_message_id(event.alert_id), event.phone, alert_text(event.available)
-            )
-            self.carrier.submit([alert], self.clock.now())
+            self.alerts.hand_over(event, self.name)

@@ -7,11 +7,11 @@ the carrier is the send worker's job (``commands/send_worker.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import InvalidInput
 from ..domain.phones import parse_mainland_mobile
 from ..domain.pricing import RenderedMessage, render
 from ..domain.products import Product
@@ -27,22 +27,14 @@ from ..domain.recipients import (
     parse_recipients,
 )
 from ..domain.scenarios import TemplateType
-from ..domain.sending import (
-    Send,
-    Settlement,
-    check_schedule,
-    goes_out_at,
-    message_id,
-    parse_message_id,
-)
+from ..domain.sending import Send, check_schedule, goes_out_at
 from ..domain.templates import Template
 from .accounts import AccountsApp
 from .group_commit import GroupCommitter
 from .ports import AudienceDirectory, RecipientLimits
 from .quota import QuotaApp
+from .send_lifecycle import SendLifecycle
 from .templates import TemplatesApp
-
-ALERT_PREFIX = "alert."  # see send_worker.alert_message_id
 
 
 class WrongTemplateType(InvalidInput):
@@ -79,14 +71,6 @@ class MassPlan:
     plan: SendPlan
 
 
-@dataclass
-class ReceiptOutcome:
-    recorded: int = 0
-    duplicates: int = 0
-    refunded_units: int = 0
-    rejected: list[dict[str, str]] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class AcceptedSend:
     send: Send
@@ -99,10 +83,12 @@ class SendingService:
         accounts: AccountsApp,
         templates: TemplatesApp,
         quota: QuotaApp,
+        lifecycle: SendLifecycle,
         limits: RecipientLimits,
         audience: AudienceDirectory,
         committer: GroupCommitter | None = None,
     ) -> None:
+        self.lifecycle = lifecycle
         self.audience = audience
         self.accounts = accounts
         self.templates = templates
@@ -207,69 +193,11 @@ class SendingService:
 
     def cancel(self, send_id: UUID, actor: str) -> Send:
         """S7, Q11: cancel a send before it is submitted; its locked units come back."""
-        return self.quota.cancel_send(send_id, "cancelled_by_account", actor)
+        return self.lifecycle.cancel(send_id, "cancelled_by_account", actor)
 
     def reschedule(self, send_id: UUID, when: datetime, actor: str) -> Send:
         """S7: change the time while at least an hour remains before it."""
-        return self.quota.reschedule_send(send_id, when, actor)
-
-    def record_receipts(self, receipts: list[dict[str, object]]) -> ReceiptOutcome:
-        """S10, Q7: settle messages from carrier receipts; failures are refunded in the same
-        save. Duplicates are harmless; unknown ids and bad statuses are reported, not fatal."""
-        outcome = ReceiptOutcome()
-        by_send: dict[UUID, list[tuple[int, str]]] = {}
-        for receipt in receipts:
-            ident = str(receipt.get("message_id", ""))
-            status = receipt.get("status")
-            parsed = parse_message_id(ident)
-            if status not in ("delivered", "failed"):
-                outcome.rejected.append({"message_id": ident, "code": "validation_error"})
-            elif ident.startswith(ALERT_PREFIX):
-                outcome.recorded += 1  # the receipt of a platform alert SMS: nothing to settle
-            elif parsed is None:
-                outcome.rejected.append({"message_id": ident, "code": "not_found"})
-            else:
-                by_send.setdefault(parsed[0], []).append((parsed[1], str(status)))
-        for send_id, items in by_send.items():
-            self._settle_receipts(send_id, items, outcome)
-        return outcome
-
-    def expire(self, send_id: UUID) -> Settlement:
-        """Q8: messages 72 hours without a receipt become unknown (and stay charged)."""
-        settled: list[Settlement] = []
-
-        def act(send: Send, at: datetime) -> int:
-            settled[:] = [send.expire(at)]
-            return 0
-
-        self.quota.settle_send(send_id, act)
-        return settled[0]
-
-    def _settle_receipts(
-        self, send_id: UUID, items: list[tuple[int, str]], outcome: ReceiptOutcome
-    ) -> None:
-        try:
-            total = self.quota.send(send_id).total
-        except NotFound:
-            total = 0
-        known = [(i, st) for i, st in items if 0 <= i < total]
-        for index, _ in items:
-            if not 0 <= index < total:
-                outcome.rejected.append(
-                    {"message_id": message_id(send_id, index), "code": "not_found"}
-                )
-        if not known:
-            return
-        settled: list[Settlement] = []
-
-        def act(send: Send, at: datetime) -> int:
-            settled[:] = [send.record_receipts(known, at)]
-            return settled[0].refund_units
-
-        self.quota.settle_send(send_id, act)
-        outcome.recorded += settled[0].delivered + settled[0].failed
-        outcome.duplicates += settled[0].ignored
-        outcome.refunded_units += settled[0].refund_units
+        return self.lifecycle.reschedule(send_id, when, actor)
 
     def _accept(
         self,

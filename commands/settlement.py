@@ -11,18 +11,21 @@ from datetime import datetime
 from uuid import UUID
 
 from .ports import Clock, Receipt
-from .sending import SendingService
+from .receipts import ReceiptRecorder
+from .send_lifecycle import SendLifecycle
 
 
 class SettlementTimer:
     def __init__(
         self,
-        sending: SendingService,
+        receipts: ReceiptRecorder,
+        lifecycle: SendLifecycle,
         clock: Clock,
         due_receipts: Callable[[datetime], list[Receipt]] | None,
         due_for_expiry: Callable[[datetime], list[str]],
     ) -> None:
-        self.sending = sending
+        self.receipts = receipts
+        self.lifecycle = lifecycle
         self.clock = clock
         self.due_receipts = due_receipts
         self.due_for_expiry = due_for_expiry
@@ -42,10 +45,11 @@ class SettlementTimer:
         if self.due_receipts is not None:
             receipts = self.due_receipts(now)
             if receipts:
-                outcome = self.sending.record_receipts(
-                    [{"message_id": r.message_id, "status": r.status} for r in receipts]
-                )
-                done += outcome.recorded
+                self.receipts.record(
+                    [{"message_id": r.message_id, "status": r.status, "at": r.at.isoformat()}
+                     for r in receipts]
+                )  # fmt: skip
+                done += len(receipts)
         for send_id in self.due_for_expiry(now):
-            done += self.sending.expire(UUID(send_id)).expired
+            done += self.lifecycle.expire(UUID(send_id))
         return done

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 import psycopg
@@ -23,11 +24,15 @@ from ..adapters.idempotency import IdempotencyStore
 from ..adapters.recipient_window import RecipientWindow
 from ..adapters.sql import SqlDatabase
 from ..commands.accounts import AccountsApp
+from ..commands.alert_handover import AlertHandover
 from ..commands.audience import AudienceApp
+from ..commands.clock_stepper import ClockStepper
 from ..commands.group_commit import GroupCommitter
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
+from ..commands.receipts import ReceiptRecorder
 from ..commands.scheduler import SendScheduler
+from ..commands.send_lifecycle import SendLifecycle
 from ..commands.send_worker import SendWorker
 from ..commands.sending import SendingService
 from ..commands.settlement import SettlementTimer
@@ -72,6 +77,9 @@ class Container:
     operator_token: str
     carrier_token: str | None
     sending: SendingService
+    lifecycle: SendLifecycle
+    receipts: ReceiptRecorder
+    stepper: ClockStepper | None
     send_views: SendQueries
     carrier: SimulatedCarrier
     worker: SendWorker
@@ -178,17 +186,28 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         idempotency.create_tables()
         carrier = SimulatedCarrier(db)  # the only carrier adapter so far (contract: simulation)
         limits = RecipientWindow(db)
-        worker = SendWorker(quota, carrier, db, clock, limits)
+        wall_clock = SystemClock()
+        lease = timedelta(seconds=settings.handover_lease_seconds)
+        lifecycle = SendLifecycle(quota, wall_clock, lease)
+        alert_handover = AlertHandover(quota, wall_clock, lease, carrier)
+        worker = SendWorker(quota, lifecycle, alert_handover, carrier, db, clock, limits)
         worker.create_tables()
         command_log = SqlCommandLog(db)
         command_log.create_tables()
     committer = GroupCommitter(quota)
     audience_views = AudienceQueries(db)
     current_audience = CurrentAudience(followers[-1], audience_views)
-    sending = SendingService(accounts, templates, quota, limits, current_audience, committer)
+    sending = SendingService(
+        accounts, templates, quota, lifecycle, limits, current_audience, committer
+    )
+    receipts = ReceiptRecorder(lifecycle, alert_handover)
     send_views = SendQueries(db)
-    settlement = SettlementTimer(sending, clock, carrier.due_receipts, send_views.due_for_expiry)
-    scheduler = SendScheduler(quota, templates, current_audience, clock, send_views.due_sends)
+    settlement = SettlementTimer(
+        receipts, lifecycle, clock, carrier.due_receipts, send_views.due_for_expiry
+    )
+    scheduler = SendScheduler(
+        quota, lifecycle, templates, current_audience, clock, send_views.due_sends
+    )
     upstream = UpstreamCommands(accounts, quota, sending, audience, command_log)
     projection_loops = [
         BackgroundLoop(f"follower-{f.app.name}", f.process_batch, f.poll_interval)
@@ -205,7 +224,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     operator_token = settings.operator_token or secrets.token_urlsafe(24)
     if not settings.operator_token:
         log.warning("SMS_OPERATOR_TOKEN is unset; generated operator token: %s", operator_token)
-    return Container(
+    container = Container(
         settings=settings,
         clock=clock,
         db=db,
@@ -222,6 +241,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         operator_token=operator_token,
         carrier_token=settings.carrier_token,
         sending=sending,
+        lifecycle=lifecycle,
+        receipts=receipts,
+        stepper=None,
         send_views=send_views,
         carrier=carrier,
         worker=worker,
@@ -234,6 +256,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         sending_loops=sending_loops,
         kafka_loops=_kafka_loops(settings, upstream, [accounts, quota, templates, audience], db),
     )
+    if isinstance(clock, SimulatedClock):
+        timetables = [send_views.next_send_due_after, send_views.next_expiry_after,
+                      carrier.next_due_after]  # fmt: skip
+        container.stepper = ClockStepper(clock, container.run_due_work, timetables)
+    return container
 
 
 def _kafka_loops(

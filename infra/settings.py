@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     projection_batch_size: int = Field(default=500, ge=1, le=10_000)
     projection_poll_seconds: float = Field(default=0.5, gt=0)
     postgres_pool_size: int = Field(default=5, ge=1)
+    # how long a worker's claim on a batch lasts before another worker may take it over
+    handover_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     @property
     def is_postgres(self) -> bool:

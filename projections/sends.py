@@ -360,6 +360,18 @@ class SendQueries:
         )
         return [r[0] for r in rows]
 
+    def next_send_due_after(self, now: datetime) -> datetime | None:
+        """When the next waiting send after ``now`` has something due (clock stepping)."""
+        return self._first("SELECT MIN(due_at) FROM sends WHERE due_at > %s", now)
+
+    def next_expiry_after(self, now: datetime) -> datetime | None:
+        """When the next message after ``now`` becomes unknown (Q8; clock stepping)."""
+        return self._first("SELECT MIN(next_expiry) FROM sends WHERE next_expiry > %s", now)
+
+    def _first(self, sql: str, now: datetime) -> datetime | None:
+        value = self._read(sql, [db_time(now, self.db.dialect)])[0][0]
+        return from_db_time(value) if value is not None else None
+
     def upcoming(self, account_id: str) -> list[SendRow]:
         """The account's waiting sends (scheduled, or awaiting the provider's review) with
         their locked units, soonest first."""

@@ -21,6 +21,7 @@ from ..schemas import (
     MessageIn,
     MessageOut,
     MessagePageOut,
+    ReceiptAnswerOut,
     ReceiptsIn,
     ReceiptsOut,
     RejectedOut,
@@ -203,15 +204,29 @@ def get_message(message_id: str, caller: Caller, c: Services) -> MessageOut:
 
 @router.post("/v1/carrier/receipts", response_model=ReceiptsOut, tags=["carrier"])
 def carrier_receipts(body: ReceiptsIn, caller: Caller, c: Services) -> ReceiptsOut:
-    """Delivery receipts from the carrier (S10); duplicates are harmless, failures refunded."""
+    """Delivery receipts from the carrier (S10), answered one by one: a receipt counts only
+    for a message the carrier was handed that is not final (failures refunded at once, Q7);
+    any other is ``ignored`` with its reason and moves nothing."""
     if caller.kind != "carrier" and not caller.is_operator:
         raise ApiProblem(403, "forbidden", "Only the carrier posts receipts.")
-    outcome = c.sending.record_receipts([r.model_dump() for r in body.receipts])
+    outcome = c.receipts.record(body.receipts)
     return ReceiptsOut(
         recorded=outcome.recorded,
+        ignored=outcome.ignored,
         duplicates=outcome.duplicates,
         refunded_units=outcome.refunded_units,
-        rejected=outcome.rejected,
+        rejected=outcome.rejected(),
+        results=[
+            ReceiptAnswerOut(
+                index=a.index,
+                message_id=a.message_id,
+                outcome=a.outcome,
+                status=a.status,
+                reason=a.ignored.value if a.ignored else None,
+                refunded_units=a.refunded_units,
+            )
+            for a in outcome.answers
+        ],
     )
 
 

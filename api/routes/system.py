@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -36,21 +38,24 @@ def metrics(request: Request) -> Response:
 
 @router.post("/v1/sim/clock", response_model=SimClockOut, tags=["simulation"])
 def move_clock(body: SimClockIn, caller: Caller, c: Services) -> SimClockOut:
-    """Move the simulated clock forward (never back); answers once all that is due has run."""
+    """Move the simulated clock forward (never back), stepping through everything due on the
+    way in time order, each at its own instant; answers once all of it has run."""
     require_operator(caller)
     clock = c.clock
     if not c.settings.simulation or not isinstance(clock, SimulatedClock):
         raise ApiProblem(404, "not_found", "The clock can only be moved with SMS_SIMULATION=1.")
     if (body.advance_seconds is None) == (body.now is None):
         raise ApiProblem(422, "validation_error", "Give exactly one of advance_seconds and now.")
-    c.run_due_work()  # what was due before the move happens at its own time (hand-overs)
+    assert c.stepper is not None
+    if body.advance_seconds is not None:
+        target = clock.now() + timedelta(seconds=body.advance_seconds)
+    else:
+        assert body.now is not None
+        target = body.now
+    if target.tzinfo is None:
+        raise ApiProblem(422, "validation_error", "now needs a time zone offset (e.g. +08:00).")
     try:
-        if body.advance_seconds is not None:
-            now = clock.advance(body.advance_seconds)
-        else:
-            assert body.now is not None
-            now = clock.move_to(body.now)
+        now = c.stepper.move_to(target)  # everything due on the way, each at its own instant
     except ValueError as exc:
         raise ApiProblem(422, "validation_error", str(exc)) from None
-    c.run_due_work()
     return SimClockOut(now=beijing(now))

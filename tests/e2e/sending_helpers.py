@@ -175,8 +175,8 @@ def unit_moves(api: Api, account_id: str) -> tuple[tuple[int, int, int, int, int
 
 class CarrierSpy:
     """What the send worker hands to the (simulated) carrier: each call (a batch, S5) and
-    every message, in order. Two workers may hand the same batch over (the carrier
-    deduplicates on our message ids), so a message may appear more than once here."""
+    every message, in order. Batches are claimed before they are handed over, so each message
+    appears once here unless a worker died mid-batch."""
 
     def __init__(self) -> None:
         self.calls: list[list[OutgoingMessage]] = []

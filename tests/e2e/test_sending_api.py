@@ -35,6 +35,7 @@ from tests.e2e.sending_helpers import (
     mass_template,
     messages_page,
     post_message,
+    post_receipts,
     post_send,
     send_ok,
     spy_on_carrier,
@@ -400,7 +401,12 @@ def test_S5_S10_Q7_Q8_a_send_followed_to_the_last_receipt(api: Api) -> None:
         ("refund", 2),
         ("refund", 2),
     ]
-    assert all(e["reference"] == {"type": "send", "id": send_id} for e in entries[1:])
+    assert entries[1]["reference"] == {"type": "send", "id": send_id}
+    # Q7: each refund names the message it refunds and the send's charge it gives back
+    refunded = {m["message_id"] for m in failed}
+    assert {e["reference"]["id"] for e in entries[2:]} == refunded
+    assert all(e["reference"]["type"] == "message" for e in entries[2:])
+    assert all(e["related"] == {"type": "send", "id": send_id} for e in entries[2:])
     assert all(e["product"] == "site" for e in entries[1:])
     assert entries[-1]["available_after"] == 990
 
@@ -737,11 +743,16 @@ def test_Q9_a_send_taking_the_balance_below_30_sends_one_alert_sms(
     [alert] = alerts(api, account_id, key)
     assert (alert["kind"], alert["phone"], alert["available"]) == ("low_balance", "13700137000", 29)
     assert alert["message_id"] == f"alert.{alert['alert_id']}"
-    # two workers may hand the same SMS over (the carrier deduplicates on its id): count ids
+    # claimed before it is handed over: exactly once, however many workers saw the alert
     alert_sms = [m for m in carrier.handed if m.message_id.startswith("alert.")]
-    assert {(m.message_id, m.phone) for m in alert_sms} == {(alert["message_id"], "13700137000")}
+    assert [(m.message_id, m.phone) for m in alert_sms] == [(alert["message_id"], "13700137000")]
     assert "29" in alert_sms[0].text
     record = carrier_record(api, alert["message_id"])  # the carrier has it
     assert record is not None and record[0] in (None, "13700137000"), record
     assert record[1] == alert_sms[0].text
     assert figures(balance(api, account_id))[:4] == (28, 0, 1000, 972)  # the alert is free
+    # its receipt settles nothing: it is the platform's own notice, and it cost no unit
+    r = post_receipts(api, [{"message_id": alert["message_id"], "status": "delivered"}])
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["reason"] == "platform_notice"
+    assert figures(balance(api, account_id))[:4] == (28, 0, 1000, 972)

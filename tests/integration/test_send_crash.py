@@ -1,7 +1,9 @@
-"""S5: once accepted, a send reaches the carrier to the last recipient, exactly once, whatever
-happens to the worker. A 10,000-recipient send; `smsplat worker` killed with SIGKILL at four
-points and restarted; afterwards every recipient was taken by the carrier once, every batch is
-recorded once, every unit is in the ledger, and the read models equal a rebuild."""
+"""S5: once accepted, a send reaches the carrier to the last recipient, whatever happens to
+the worker. A 10,000-recipient send; `smsplat worker` killed with SIGKILL at four points and
+restarted. The carrier deduplicates nothing, so this measures the bound honestly: every
+recipient reached the carrier at least once, and only the batch in flight at each kill may
+have gone twice (at most 100 messages a kill); every batch is recorded once, every unit is in
+the ledger, the per-message verification passes, and the read models equal a rebuild."""
 
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
             "SMS_DATABASE_URL": pg_url,
             "SMS_SIMULATION": "1",
             "SMS_OPERATOR_TOKEN": "x",
+            "SMS_HANDOVER_LEASE_SECONDS": "2",  # a dead worker's claim is taken over soon
         }
         command = [sys.executable, "-m", "smsplat.infra.cli", "worker"]
         targets = sorted(random.Random(17).sample(range(5, 95), 4))
@@ -79,14 +82,16 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
         send = c.quota.send(send_id)
         assert send.counts()["pending"] == 0
         assert send.counts()["sending"] + send.counts()["success"] == RECIPIENTS
-        # every recipient taken by the carrier exactly once; retries bounded by the kills
-        with c.db.reading() as tx:
-            taken = {r[0] for r in tx.execute("SELECT message_id FROM sim_carrier_messages")}
-        alerts = {m for m in taken if m.startswith("alert.")}
-        assert len(alerts) == 1  # the send used the last unit: one low-balance SMS (Q9)
-        assert taken - alerts == {message_id(send_id, i) for i in range(RECIPIENTS)}
-        assert c.carrier.sent == RECIPIENTS + 1
-        assert RECIPIENTS + 1 <= c.carrier.handovers <= RECIPIENTS + 1 + 100 * kills
+        # every recipient reached the carrier; only the batches in flight at a kill went twice
+        counts = c.carrier.handovers_by_message()
+        alerts = {m for m in counts if m.startswith("alert.")}
+        assert len(alerts) == 1 and counts[alerts.pop()] == 1  # Q9: one low-balance SMS, once
+        expected = {message_id(send_id, i) for i in range(RECIPIENTS)}
+        assert {m for m in counts if not m.startswith("alert.")} == expected
+        duplicates = sum(n - 1 for m, n in counts.items() if m in expected)
+        assert duplicates <= 100 * kills, f"{duplicates} duplicates after {kills} kills"
+        print(f"\nS5 crash bound: {duplicates} messages handed over twice after {kills} kills "
+              f"(at most {100 * kills})")  # fmt: skip
         # every batch recorded once, in order
         batches = [
             e.batch for e in c.quota.events.get(send_id) if isinstance(e, Send.BatchSubmitted)

@@ -9,8 +9,10 @@ from uuid import UUID, uuid4
 
 import pytest
 from smsplat.commands.quota import charge_reference
+from smsplat.domain.carrier_input import CarrierReceipt
 from smsplat.domain.errors import InsufficientQuota, NotFound
-from smsplat.domain.sending import Handover, Send
+from smsplat.domain.handover import Handover
+from smsplat.domain.sending import Send
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.ledger_audit import audit_ledger
 
@@ -28,6 +30,13 @@ def _builder(
         )  # fmt: skip
 
     return build
+
+
+def _hand_over(container: Container, send_id: UUID, handovers: list[Handover]) -> None:
+    """Claim batch 0 and record the carrier's answers for it."""
+    _, claim = container.lifecycle.claim_batch(send_id, "claim-1", "test")
+    assert claim.batch == 0
+    container.lifecycle.record_batch(send_id, 0, handovers)
 
 
 def test_Q5_a_send_and_its_charge_are_stored_together(container: Container) -> None:
@@ -68,16 +77,12 @@ def test_Q7_concurrent_duplicate_receipts_refund_each_failure_once(container: Co
     account = funded_account(container)
     send_id = uuid4()
     container.quota.accept_send(account, _builder(account, send_id, 100), "a")
-    container.quota.settle_send(
-        send_id,
-        lambda s, at: s.record_batch(0, [Handover(i, f"c{i}") for i in s.batch_indices(0)], at),
-    )
-    failed = [(i, "failed") for i in range(0, 100, 3)]  # 34 failures
+    _hand_over(container, send_id, [Handover(i, f"c{i}") for i in range(100)])
+    failed = [CarrierReceipt(i, "failed") for i in range(0, 100, 3)]  # 34 failures
+    refunded: list[int] = []
 
     def post() -> None:
-        container.quota.settle_send(
-            send_id, lambda s, at: s.record_receipts(failed, at).refund_units
-        )
+        refunded.append(container.lifecycle.record_receipts(send_id, failed).refunded_units)
 
     threads = [threading.Thread(target=post) for _ in range(8)]
     for t in threads:
@@ -86,10 +91,11 @@ def test_Q7_concurrent_duplicate_receipts_refund_each_failure_once(container: Co
         t.join()
     send = container.quota.send(send_id)
     assert send.counts()["failed"] == 34 and send.units_refunded == 34
+    assert sorted(refunded) == [0] * 7 + [34]  # one post refunded them; the others were told
     balance = container.quota.balance(account)
     assert balance.refunded_total == 34 and balance.available == 1000 - 100 + 34
     container.catch_up_projections()
-    report = audit_ledger(container.quota, container.ledger)
+    report = audit_ledger(container.quota, container.ledger, container.send_views)
     assert report.ok, report.problems
 
 
@@ -98,10 +104,7 @@ def test_Q7_a_batch_refused_at_submission_is_refunded_with_its_record(container:
     send_id = uuid4()
     container.quota.accept_send(account, _builder(account, send_id, 5, 2), "a")
 
-    def refuse_two(send: Send, at: datetime) -> int:
-        handovers = [Handover(i, None if i < 2 else f"c{i}", "carrier_refused") for i in range(5)]
-        return send.record_batch(0, handovers, at)
-
-    container.quota.settle_send(send_id, refuse_two)
+    handovers = [Handover(i, None if i < 2 else f"c{i}", "carrier_refused") for i in range(5)]
+    _hand_over(container, send_id, handovers)
     assert container.quota.balance(account).refunded_total == 4
     assert container.quota.send(send_id).counts()["failed"] == 2

@@ -1,0 +1,156 @@
+"""A send's life after acceptance: claimed, handed over, settled, expired, cancelled, moved.
+
+Each command loads the send and its account's pool once per attempt, asks the domain, and saves
+both in one transaction, so a refund is stored with the settlement that causes it, or neither
+is (Q7). A concurrent writer makes the save fail on a version: the command is then decided
+again on fresh state. No stored result is ever mistaken for ours: every decision is guarded by
+the send itself (a settled message is not settled again, a recorded batch not recorded again,
+a claim known by its id), so deciding again is always safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from ..domain.carrier_input import CarrierReceipt, ReceiptSettlement
+from ..domain.handover import DEFAULT_LEASE, BatchClaim, Handover
+from ..domain.ledger import Reference
+from ..domain.quota import QuotaPool
+from ..domain.sending import Send, message_id
+from .ports import Clock
+from .quota import QuotaApp, QuotaBusy, charge_reference
+
+
+class SendLifecycle:
+    def __init__(
+        self, quota: QuotaApp, wall_clock: Clock, lease: timedelta = DEFAULT_LEASE
+    ) -> None:
+        self.quota = quota
+        self.wall_clock = wall_clock  # claims' leases run on real time, whatever the service's
+        self.lease = lease
+
+    # -- hand-over (S5) -----------------------------------------------------------------
+
+    def claim_batch(self, send_id: UUID, claim_id: str, worker: str) -> tuple[Send, BatchClaim]:
+        """Claim the send's next batch for ``claim_id`` (see ``domain/handover.py``)."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            wall_now = self.wall_clock.now()
+            claim = send.claim_next_batch(
+                claim_id, worker, self.quota.clock.now(), wall_now + self.lease, wall_now
+            )
+            if not send.pending_events or self.quota.save_if_current(None, send):
+                return send, claim
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    def record_batch(self, send_id: UUID, batch: int, handovers: Sequence[Handover]) -> Send:
+        """The carrier's answers for a claimed batch; refusals refunded with them (Q7)."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            pool = self._pool(send)
+            at = self.quota.clock.now()
+            refunds = send.record_batch(batch, handovers, at)
+            refund_messages(pool, send, refunds, at)
+            if self.quota.save_if_current(pool, send):
+                return send
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    # -- settlement (S10, Q7, Q8) ---------------------------------------------------------
+
+    def record_receipts(
+        self, send_id: UUID, receipts: Sequence[CarrierReceipt]
+    ) -> ReceiptSettlement:
+        """Settle messages from receipts; each failure is refunded once, in the same save."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            pool = self._pool(send)
+            at = self.quota.clock.now()
+            settled = send.record_receipts(receipts, at)
+            refund_messages(pool, send, settled.refunds, at)
+            if not settled.changed or self.quota.save_if_current(pool, send):
+                return settled
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    def expire(self, send_id: UUID) -> int:
+        """Q8: messages 72 hours without a receipt become unknown (and stay charged)."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            expired = send.expire(self.quota.clock.now())
+            if not expired or self.quota.save_if_current(None, send):
+                return expired
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    # -- waiting sends (S6–S8, Q5, Q11) ---------------------------------------------------
+
+    def cancel(self, send_id: UUID, reason: str, actor: str) -> Send:
+        """S7, Q11: cancel a send not yet submitted and release its whole lock, together."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            pool = self._pool(send)
+            at = self.quota.clock.now()
+            send.cancel(reason, actor, at)
+            pool.release(str(send.id), actor, at)
+            if self.quota.save_if_current(pool, send):
+                return send
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    def reschedule(self, send_id: UUID, when: datetime, actor: str) -> Send:
+        """S7: a new time for a scheduled send (its lock stays as it is)."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            send.reschedule(when, actor, self.quota.clock.now())
+            if self.quota.save_if_current(None, send):
+                return send
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    def advance(self, send_id: UUID, opted_out: set[str], template_usable: bool) -> bool:
+        """A waiting send's due work: the provider's review passes (S8); at its time it is
+        submitted, its lock becoming the charge (Q5), numbers in ``opted_out`` skipped. One
+        whose template was deleted while it waited is cancelled instead, its lock released.
+        Returns whether anything was due (another worker may have done it first)."""
+        for _ in self.quota.attempts():
+            send = self.quota.send(send_id)
+            pool = self._pool(send)
+            at = self.quota.clock.now()
+            send.pass_review(at)
+            if send.is_due(at):
+                _submit_or_cancel(send, pool, opted_out, template_usable, at)
+            if not send.pending_events:
+                return False
+            if self.quota.save_if_current(pool, send):
+                return True
+        raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
+
+    def _pool(self, send: Send) -> QuotaPool:
+        return self.quota.pool_for(UUID(send.account_id))
+
+
+def refund_messages(pool: QuotaPool, send: Send, indices: Sequence[int], at: datetime) -> None:
+    """Q7: one refund entry per failed message, naming the message it refunds and the charge
+    it gives back."""
+    charge = charge_reference(send)
+    for index in indices:
+        pool.refund(
+            message_reference(send, index), charge, send.units_of(index), send.product,
+            "system", at,
+        )  # fmt: skip
+
+
+def message_reference(send: Send, index: int) -> Reference:
+    return Reference("message", message_id(send.id, index))
+
+
+def _submit_or_cancel(
+    send: Send, pool: QuotaPool, opted_out: set[str], template_usable: bool, at: datetime
+) -> None:
+    if not template_usable:
+        send.cancel("template_deleted", "system", at)
+        pool.release(str(send.id), "system", at)
+        return
+    units = send.start(opted_out, at)
+    if units:
+        pool.charge_lock(str(send.id), units, send.product, "system", at)
+    else:  # every number opted out: nothing goes, nothing is charged
+        pool.release(str(send.id), "system", at)
