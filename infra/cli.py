@@ -72,8 +72,8 @@ def projections_rebuild() -> None:
 def worker() -> None:
     """Hand accepted sends to the carrier and settle receipts and expiries, until stopped.
 
-    Run beside ``serve --api-only``; more than one is safe (each batch is recorded once and
-    the carrier deduplicates on message ids)."""
+    Run beside ``serve --api-only``; more than one is safe: each batch is claimed by one
+    worker before it is handed over, and recorded once."""
     container = build()
     click.echo("send worker running")
     _run_until_signal(container.sending_loops)
@@ -102,14 +102,18 @@ def ledger() -> None:
 
 @ledger.command("verify")
 def ledger_verify() -> None:
-    """Replay every quota event and check the figures and the read model; exit 1 on a problem."""
+    """Replay every quota event; check the figures, every message against its entries, and
+    the read models; exit 1 on a problem."""
     from ..projections.ledger_audit import audit_ledger
 
     container = build()
     container.catch_up_projections()
-    report = audit_ledger(container.quota, container.ledger)
+    report = audit_ledger(container.quota, container.ledger, container.send_views)
     container.close()
-    click.echo(f"{report.accounts} accounts, {report.entries} entries checked")
+    click.echo(
+        f"{report.accounts} accounts, {report.entries} entries, {report.sends} sends, "
+        f"{report.messages} messages checked"
+    )
     for problem in report.problems:
         click.echo(f"PROBLEM {problem}", err=True)
     sys.exit(0 if report.ok else 1)

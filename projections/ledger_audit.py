@@ -1,9 +1,11 @@
-"""Ledger verification for finance: replay the quota events and check every figure.
+"""Ledger verification for finance: replay the quota events and check every figure and message.
 
 Checks, per account: sequences without gaps; after every entry the figures obey
 available = purchased - charged + refunded - locked with nothing negative; the after-values
-stored in each event equal the replayed ones; no charge is refunded beyond its units; and the
-read model (balances and entry count) equals the replay.
+stored in each event equal the replayed ones; no charge is refunded beyond its units; the read
+model (balances) equals the replay. Per send and per message (``send_audit.py``): every
+message's final state matched against the entries that name it. And the sends read model's
+counts equal the events' (when given).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from eventsourcing.application import Application
 from ..domain.ledger import Balance, EntryKind
 from ..domain.quota import QuotaPool, entry_from_event
 from .quota_ledger import QuotaLedgerQueries
+from .send_audit import SendAudit
+from .sends import SendQueries
 
 PAGE = 1000
 
@@ -25,6 +29,8 @@ PAGE = 1000
 class AuditReport:
     accounts: int = 0
     entries: int = 0
+    sends: int = 0
+    messages: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -42,9 +48,18 @@ class _PoolReplay:
     charged_by_reference: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def audit_ledger(quota: Application[UUID], ledger: QuotaLedgerQueries) -> AuditReport:
+def audit_ledger(
+    quota: Application[UUID],
+    ledger: QuotaLedgerQueries,
+    sends: SendQueries | None = None,
+    *,
+    pool_only: bool = False,
+) -> AuditReport:
+    """Check everything (see the module's docstring). ``pool_only``: entries written straight
+    to a pool by tests of the pool's own rules name no send; do not report those."""
     report = AuditReport()
     pools: dict[str, _PoolReplay] = {}
+    send_audit = SendAudit()
     start = 0
     while True:
         notifications = quota.recorder.select_notifications(
@@ -55,7 +70,8 @@ def audit_ledger(quota: Application[UUID], ledger: QuotaLedgerQueries) -> AuditR
         start = notifications[-1].id
         for n in notifications:
             event = quota.mapper.to_domain_event(n)
-            _check(event, pools, report)
+            _check(event, pools, report, send_audit)
+            send_audit.on_event(event)
     for replay in pools.values():
         report.accounts += 1
         stored = ledger.balance(replay.account_id)
@@ -63,10 +79,28 @@ def audit_ledger(quota: Application[UUID], ledger: QuotaLedgerQueries) -> AuditR
             report.problems.append(
                 f"account {replay.account_id}: read model {stored} != events {replay.balance}"
             )
+    report.problems += send_audit.problems(include_unexplained=not pool_only)
+    report.sends = len(send_audit.sends)
+    report.messages = sum(fold.total for fold in send_audit.sends.values())
+    if sends is not None:
+        report.problems += _read_model_problems(send_audit, sends)
     return report
 
 
-def _check(event: object, pools: dict[str, _PoolReplay], report: AuditReport) -> None:
+def _read_model_problems(audit: SendAudit, sends: SendQueries) -> list[str]:
+    found = []
+    for send_id, fold in audit.sends.items():
+        row = sends.send(send_id)
+        if row is None:
+            found.append(f"send {send_id}: missing from the sends read model")
+        elif row.counts != fold.counts():
+            found.append(f"send {send_id}: read model counts {row.counts} != {fold.counts()}")
+    return found
+
+
+def _check(
+    event: object, pools: dict[str, _PoolReplay], report: AuditReport, send_audit: SendAudit
+) -> None:
     if isinstance(event, QuotaPool.Opened):
         pools[str(event.originator_id)] = _PoolReplay(event.account_id)
         return
@@ -80,6 +114,7 @@ def _check(event: object, pools: dict[str, _PoolReplay], report: AuditReport) ->
     if not isinstance(event, QuotaPool.EntryRecorded):
         return
     entry = entry_from_event(event, replay.account_id)
+    send_audit.on_entry(entry, where)
     replay.balance = replay.balance.after(entry.kind, entry.units, entry.from_lock)
     replay.entries += 1
     report.entries += 1

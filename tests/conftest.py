@@ -24,6 +24,7 @@ from smsplat.infra.bootstrap import Container, build
 from smsplat.infra.settings import Settings
 
 from tests.kafka_broker import running_broker
+from tests.ledger_check import assert_ledger_verifies
 from tests.support import CARRIER_TOKEN, OPERATOR_TOKEN, Api
 
 ADMIN_URL = os.environ.get("SMS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -36,22 +37,44 @@ def _with_db(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def _verify_ledger(request: pytest.FixtureRequest, url: str) -> None:
+    """Q12: the test leaves a ledger that verifies (see ``tests/ledger_check.py``)."""
+    failed = getattr(request.node, "rep_call", None)
+    if request.node.get_closest_marker("ledger_tampered") or (failed and failed.failed):
+        return  # broken on purpose, or the test failed already (its own error says why)
+    pool_only = request.node.get_closest_marker("pool_only_ledger") is not None
+    assert_ledger_verifies(url, settings_for(url), pool_only)
+
+
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, verified and dropped afterwards."""
     name = f"smsplat_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_db(ADMIN_URL, name)
     try:
-        yield _with_db(ADMIN_URL, name)
+        yield url
+        _verify_ledger(request, url)
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'smsplat.db'}"
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file for one test, verified afterwards."""
+    url = f"sqlite:///{tmp_path / 'smsplat.db'}"
+    yield url
+    _verify_ledger(request, url)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item, so fixtures can see how the test went."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -124,6 +147,13 @@ def api(container: Container) -> Iterator[Api]:
 def sqlite_api(sqlite_container: Container) -> Iterator[Api]:
     with TestClient(create_app(sqlite_container)) as client:
         yield Api(client, sqlite_container)
+
+
+@pytest.fixture
+def any_api(any_container: Container) -> Iterator[Api]:
+    """The HTTP API on each store, for behaviour that must match."""
+    with TestClient(create_app(any_container)) as client:
+        yield Api(client, any_container)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from tests.conftest import START, make_container, settings_for
 from tests.integration.history import build_and_close
 
 
+@pytest.mark.pool_only_ledger  # a charge straight to the pool
 def test_events_survive_a_restart(store_url: str) -> None:
     """Q12: what was stored is there, unchanged, after the process starts again."""
     clock = SimulatedClock(START)
