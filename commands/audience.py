@@ -7,7 +7,7 @@ know it, of every account that sent the number marketing in the last 30 days.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -45,16 +45,33 @@ class RecentMarketing(Protocol):
         ...
 
 
+REPLY_FIELDS = {"phone", "text", "at", "account_id"}
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """What one reply did: ``opted_out`` (of ``accounts``), ``already_opted_out``, ``ignored``
+    (``reason`` ``not_an_opt_out`` or ``no_recent_marketing``) or ``rejected`` (``reason`` a
+    problem code: ``validation_error``, ``invalid_phone``, ``not_found`` …)."""
+
+    index: int
+    outcome: str
+    reason: str | None = None
+    accounts: tuple[str, ...] = ()
+
+
 @dataclass
 class ReplyOutcome:
-    """What ``record_replies`` did. ``opted_out`` and ``already`` count (account, number)
-    pairs; ``ignored``, ``unmatched`` and ``rejected`` count replies."""
+    """What ``record_replies`` did, reply by reply (``results``), and in sums: ``opted_out``
+    and ``already`` count (account, number) pairs; ``ignored``, ``unmatched`` and
+    ``rejected`` count replies."""
 
     opted_out: int = 0  # pairs newly opted out
     already: int = 0  # pairs that were opted out already
     ignored: int = 0  # replies that are not opt-outs
     unmatched: int = 0  # opt-outs without account_id from a number no account marketed to
     rejected: list[dict[str, object]] = field(default_factory=list)  # [{index, code}]
+    results: list[ReplyResult] = field(default_factory=list)
 
 
 class AudienceApp(ContextApplication):
@@ -150,45 +167,71 @@ class AudienceApp(ContextApplication):
 
     def record_replies(
         self,
-        replies: list[dict[str, object]],
+        replies: Sequence[object],
         recent_marketing: RecentMarketing,
         account_exists: Callable[[UUID], bool] = lambda _: True,
     ) -> ReplyOutcome:
-        """Recipients' replies from the carrier. An opt-out keyword opts the number out of the
-        reply's account (``account_id``) or, without one, of every account that sent it
-        marketing in the 30 days before the reply (``at``, else now). Malformed replies are
-        reported in ``rejected`` with their index and code; they never stop the others."""
+        """Recipients' replies from the carrier, each answered on its own. An opt-out keyword
+        opts the number out of the reply's account (``account_id``) or, without one, of every
+        account that sent it marketing in the 30 days before the reply (``at``, else now).
+        A malformed reply, or one naming an unknown account, is rejected with its index and
+        code; it never stops the others."""
         outcome = ReplyOutcome()
         for index, reply in enumerate(replies):
             try:
-                phone = parse_phone(reply.get("phone"))
-                at = _instant(reply.get("at"), self.clock.now())
-                account = _account_id(reply.get("account_id"))
-                if account is not None and not account_exists(account):
-                    raise NotFound(f"No account {account}.")
-                text = reply.get("text")
-                if not isinstance(text, str):
-                    raise InvalidInput("text must be text.")
+                phone, text, at, account = self._parse_reply(reply, account_exists)
             except DomainError as exc:
                 outcome.rejected.append({"index": index, "code": exc.code})
+                outcome.results.append(ReplyResult(index, "rejected", exc.code))
                 continue
-            if not is_opt_out_reply(text):
-                outcome.ignored += 1
-                continue
-            if account is not None:
-                accounts = [account]
-            else:
-                since = at - REPLY_LOOKBACK
-                accounts = _unique_ids(recent_marketing.accounts_that_sent(phone, since, at))
-                if not accounts:
-                    outcome.unmatched += 1
-                    continue
-            for account_id in accounts:
-                if self.opt_out(account_id, phone, OptOutSource.REPLY, text):
-                    outcome.opted_out += 1
-                else:
-                    outcome.already += 1
+            outcome.results.append(self._reply(index, phone, text, at, account,
+                                               recent_marketing, outcome))  # fmt: skip
         return outcome
+
+    def _reply(
+        self,
+        index: int,
+        phone: str,
+        text: str,
+        at: datetime,
+        account: UUID | None,
+        recent_marketing: RecentMarketing,
+        outcome: ReplyOutcome,
+    ) -> ReplyResult:
+        if not is_opt_out_reply(text):
+            outcome.ignored += 1
+            return ReplyResult(index, "ignored", "not_an_opt_out")
+        if account is not None:
+            accounts = [account]
+        else:
+            since = at - REPLY_LOOKBACK
+            accounts = _unique_ids(recent_marketing.accounts_that_sent(phone, since, at))
+            if not accounts:
+                outcome.unmatched += 1
+                return ReplyResult(index, "ignored", "no_recent_marketing")
+        newly = [a for a in accounts if self.opt_out(a, phone, OptOutSource.REPLY, text)]
+        outcome.opted_out += len(newly)
+        outcome.already += len(accounts) - len(newly)
+        if not newly:
+            return ReplyResult(index, "already_opted_out", None, tuple(map(str, accounts)))
+        return ReplyResult(index, "opted_out", None, tuple(map(str, newly)))
+
+    def _parse_reply(
+        self, reply: object, account_exists: Callable[[UUID], bool]
+    ) -> tuple[str, str, datetime, UUID | None]:
+        if not isinstance(reply, Mapping):
+            raise InvalidInput("A reply is an object {phone, text, at, account_id?}.")
+        if unknown := set(reply) - REPLY_FIELDS:
+            raise InvalidInput(f"A reply has no field {', '.join(sorted(map(str, unknown)))}.")
+        phone = parse_phone(reply.get("phone"))
+        at = _instant(reply.get("at"), self.clock.now())
+        account = _account_id(reply.get("account_id"))
+        if account is not None and not account_exists(account):
+            raise NotFound(f"No account {account}.")
+        text = reply.get("text")
+        if not isinstance(text, str):
+            raise InvalidInput("text must be text.")
+        return phone, text, at, account
 
     # -- internals ------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ..schemas import (
     OptOutOut,
     RepliesIn,
     RepliesOut,
+    ReplyResultOut,
     beijing,
 )
 
@@ -79,11 +80,12 @@ def carrier_replies(body: RepliesIn, caller: Caller, c: Services) -> RepliesOut:
     if caller.kind != "carrier" and not caller.is_operator:
         raise ApiProblem(403, "forbidden", "Only the carrier posts replies.")
     c.catch_up_projections()  # "sent marketing lately" is read from the sends read model
-    replies = [r.model_dump() for r in body.replies]
-    outcome = c.audience.record_replies(replies, c.send_views, c.accounts.exists)
+    outcome = c.audience.record_replies(body.replies, c.send_views, c.accounts.exists)
     return RepliesOut(
         opted_out=outcome.opted_out, already=outcome.already, ignored=outcome.ignored,
         unmatched=outcome.unmatched, rejected=outcome.rejected,
+        results=[ReplyResultOut(index=r.index, outcome=r.outcome, reason=r.reason,
+                                accounts=list(r.accounts)) for r in outcome.results],
     )  # fmt: skip
 
 

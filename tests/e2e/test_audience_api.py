@@ -101,9 +101,7 @@ def reply(
     return out
 
 
-def post_replies(
-    api: Api, replies: list[dict[str, Any]], token: str | None = CARRIER_TOKEN
-) -> httpx.Response:
+def post_replies(api: Api, replies: list[Any], token: str | None = CARRIER_TOKEN) -> httpx.Response:
     headers = auth(token) if token is not None else {}
     r: httpx.Response = api.client.post(
         "/v1/carrier/replies", json={"replies": replies}, headers=headers
@@ -111,7 +109,7 @@ def post_replies(
     return r
 
 
-def replies_ok(api: Api, replies: list[dict[str, Any]]) -> dict[str, Any]:
+def replies_ok(api: Api, replies: list[Any]) -> dict[str, Any]:
     r = post_replies(api, replies)
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
@@ -528,7 +526,11 @@ def test_opt_out_keywords_opt_out_and_other_replies_are_ignored(api: Api) -> Non
             reply(P[23], "", at, account),
         ],
     )
+    results = outcome.pop("results")
     assert outcome == {"opted_out": 7, "already": 0, "ignored": 4, "unmatched": 0, "rejected": []}
+    assert [(r["index"], r["outcome"], r["reason"], r["accounts"]) for r in results] == [
+        (i, "opted_out", None, [account]) for i in range(7)
+    ] + [(i, "ignored", "not_an_opt_out", []) for i in range(7, 11)]
     listed = opt_outs(api, account)
     assert sorted(o["phone"] for o in listed) == sorted(P[: len(keywords)])
     assert {o["source"] for o in listed} == {"reply"}
@@ -537,6 +539,7 @@ def test_opt_out_keywords_opt_out_and_other_replies_are_ignored(api: Api) -> Non
 
     again = replies_ok(api, [reply(P[0], "TD", at, account), reply(f"+86{P[1]}", "R", at, account)])
     assert (again["opted_out"], again["already"]) == (0, 2)
+    assert [r["outcome"] for r in again["results"]] == ["already_opted_out"] * 2
     assert len(opt_outs(api, account)) == len(keywords)
 
 
@@ -644,10 +647,18 @@ def test_opt_out_a_malformed_reply_is_rejected_and_the_others_applied(api: Api) 
             reply(P[2], "R", "yesterday", account),
             reply(P[3], "R", at, "not-an-account"),
             reply(P[4], "T", at, account),
+            {**reply(P[5], "R", at, account), "colour": "red"},  # no such field
+            "TD",  # not a reply at all
+            reply(P[6], "R", at, str(uuid4())),  # an account that does not exist
         ],
     )
     assert (outcome["opted_out"], outcome["ignored"], outcome["unmatched"]) == (3, 0, 0)
-    assert [r["index"] for r in outcome["rejected"]] == [1, 3, 4, 5]
+    assert [r["index"] for r in outcome["rejected"]] == [1, 3, 4, 5, 7, 8, 9]
+    assert [r["outcome"] for r in outcome["results"]] == [
+        "opted_out", "rejected", "opted_out", "rejected", "rejected", "rejected", "opted_out",
+        "rejected", "rejected", "rejected",
+    ]  # fmt: skip
+    assert outcome["results"][9]["reason"] == "not_found"
     assert [r["code"] for r in outcome["rejected"][:2]] == ["invalid_phone", "not_mainland_mobile"]
     assert sorted(opted_out_phones(api, account)) == [P[0], P[1], P[4]]
 
