@@ -75,6 +75,7 @@ class QuotaApp(ContextApplication):
     ) -> None:
         super().__init__(env, clock, on_change)
         self.accounts = accounts
+        self._send_accounts: dict[UUID, UUID] = {}
 
     # -- commands -----------------------------------------------------------------------
 
@@ -188,6 +189,16 @@ class QuotaApp(ContextApplication):
                 account_id, self.accounts.alert_phone(account_id), self.clock.now()
             )
         return pool
+
+    def account_of(self, send_id: UUID) -> UUID:
+        """The account a send belongs to (it never changes: remembered once read)."""
+        account = self._send_accounts.get(send_id)
+        if account is None:
+            account = UUID(self.send(send_id).account_id)
+            if len(self._send_accounts) >= 100_000:
+                self._send_accounts.clear()
+            self._send_accounts[send_id] = account
+        return account
 
     def send(self, send_id: UUID) -> Send:
         try:

@@ -48,8 +48,7 @@ class SendLifecycle:
     def record_batch(self, send_id: UUID, batch: int, handovers: Sequence[Handover]) -> Send:
         """The carrier's answers for a claimed batch; refusals refunded with them (Q7)."""
         for _ in self.quota.attempts():
-            send = self.quota.send(send_id)
-            pool = self._pool(send)
+            pool, send = self._load(send_id)
             at = self.quota.clock.now()
             refunds = send.record_batch(batch, handovers, at)
             refund_messages(pool, send, refunds, at)
@@ -64,8 +63,7 @@ class SendLifecycle:
     ) -> ReceiptSettlement:
         """Settle messages from receipts; each failure is refunded once, in the same save."""
         for _ in self.quota.attempts():
-            send = self.quota.send(send_id)
-            pool = self._pool(send)
+            pool, send = self._load(send_id)
             at = self.quota.clock.now()
             settled = send.record_receipts(receipts, at)
             refund_messages(pool, send, settled.refunds, at)
@@ -84,24 +82,28 @@ class SendLifecycle:
 
     # -- waiting sends (S6–S8, Q5, Q11) ---------------------------------------------------
 
-    def cancel(self, send_id: UUID, reason: str, actor: str) -> Send:
-        """S7, Q11: cancel a send not yet submitted and release its whole lock, together."""
+    def cancel(self, send_id: UUID, reason: str, actor: str, request_id: str | None = None) -> Send:
+        """S7, Q11: cancel a send not yet submitted and release its whole lock, together. A
+        retry of the request that cancelled it answers with the send as it is."""
         for _ in self.quota.attempts():
-            send = self.quota.send(send_id)
-            pool = self._pool(send)
+            pool, send = self._load(send_id)
+            if send.already_handled(request_id):
+                return send
             at = self.quota.clock.now()
-            send.cancel(reason, actor, at)
+            send.cancel(reason, actor, at, request_id)
             pool.release(str(send.id), actor, at)
             if self.quota.save_if_current(pool, send):
                 return send
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
-    def reschedule(self, send_id: UUID, when: datetime, actor: str) -> Send:
+    def reschedule(
+        self, send_id: UUID, when: datetime, actor: str, request_id: str | None = None
+    ) -> Send:
         """S7: a new time for a scheduled send (its lock stays as it is)."""
         for _ in self.quota.attempts():
             send = self.quota.send(send_id)
-            send.reschedule(when, actor, self.quota.clock.now())
-            if self.quota.save_if_current(None, send):
+            send.reschedule(when, actor, self.quota.clock.now(), request_id)
+            if not send.pending_events or self.quota.save_if_current(None, send):
                 return send
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
@@ -111,8 +113,7 @@ class SendLifecycle:
         whose template was deleted while it waited is cancelled instead, its lock released.
         Returns whether anything was due (another worker may have done it first)."""
         for _ in self.quota.attempts():
-            send = self.quota.send(send_id)
-            pool = self._pool(send)
+            pool, send = self._load(send_id)
             at = self.quota.clock.now()
             send.pass_review(at)
             if send.is_due(at):
@@ -123,8 +124,12 @@ class SendLifecycle:
                 return True
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
-    def _pool(self, send: Send) -> QuotaPool:
-        return self.quota.pool_for(UUID(send.account_id))
+    def _load(self, send_id: UUID) -> tuple[QuotaPool, Send]:
+        """The send's pool, then the send: in this order, so a change committed between the
+        two reads leaves at worst a stale pool, which the save refuses on its version (a
+        stale send beside a fresh pool could ask the pool for a lock already charged)."""
+        pool = self.quota.pool_for(self.quota.account_of(send_id))
+        return pool, self.quota.send(send_id)
 
 
 def refund_messages(pool: QuotaPool, send: Send, indices: Sequence[int], at: datetime) -> None:
