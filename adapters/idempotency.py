@@ -2,19 +2,25 @@
 
 A request *claims* its key before the command runs and *completes* it with the response.
 A retry with the same key and body gets the stored response; with another body, a refusal.
-A claim left behind by a crashed process is taken over after ``lease_seconds``; commands
-derive their ids from the key (see ``derived_id``), so a taken-over command finds the work
-already done instead of doing it twice.
+A claim left behind by a crashed process (or whose completion could not be saved) is taken
+over once its lease has run out, on the wall clock (the simulated clock may stand still);
+commands derive their ids from the key (see ``derived_id``), so a taken-over command finds
+the work already done and answers as the first time would have, instead of doing it twice.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from .sql import SqlDatabase
+
+DEFAULT_LEASE_SECONDS = 15.0
 
 
 class ClaimOutcome(Enum):
@@ -30,6 +36,7 @@ class Claim:
     status_code: int = 0
     body: bytes = b""
     content_type: str = ""
+    retry_after: float = 0.0  # IN_PROGRESS: seconds until the running claim's lease ends
 
 
 def derived_id(scope: str, key: str, purpose: str) -> UUID:
@@ -39,11 +46,18 @@ def derived_id(scope: str, key: str, purpose: str) -> UUID:
 
 class IdempotencyStore:
     def __init__(
-        self, db: SqlDatabase, lease_seconds: float = 60, retention: timedelta = timedelta(days=1)
+        self,
+        db: SqlDatabase,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        retention: timedelta = timedelta(days=1),
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
-        self.lease = timedelta(seconds=lease_seconds)
+        self.lease_seconds = lease_seconds
         self.retention = retention
+        self.now = wall_clock  # leases and retention run on real time, whatever the service's
+        self._unsaved: deque[tuple[str, str, int, bytes, str]] = deque()
+        self._unsaved_lock = threading.Lock()
 
     def create_tables(self) -> None:
         ts = "TIMESTAMPTZ" if self.db.dialect == "postgres" else "TEXT"
@@ -56,7 +70,8 @@ class IdempotencyStore:
                     claimed_at {ts} NOT NULL, PRIMARY KEY (scope, key))"""
             )
 
-    def claim(self, scope: str, key: str, fingerprint: str, now: datetime) -> Claim:
+    def claim(self, scope: str, key: str, fingerprint: str) -> Claim:
+        now = self.now()
         stamp = self._time(now)
         with self.db.transaction() as tx:
             tx.execute(
@@ -76,8 +91,11 @@ class IdempotencyStore:
                 return Claim(ClaimOutcome.MISMATCH)
             if state == "done":
                 return Claim(ClaimOutcome.REPLAY, int(status), bytes(body), content_type)
-            if self._parse(claimed_at) + self.lease > now:
-                return Claim(ClaimOutcome.IN_PROGRESS)
+            lease_ends = self._parse(claimed_at) + timedelta(seconds=self.lease_seconds)
+            if lease_ends > now:
+                return Claim(
+                    ClaimOutcome.IN_PROGRESS, retry_after=(lease_ends - now).total_seconds()
+                )
             tx.execute(
                 "UPDATE idempotency_keys SET claimed_at = %s WHERE scope = %s AND key = %s",
                 (stamp, scope, key),
@@ -94,6 +112,27 @@ class IdempotencyStore:
                 (status_code, body, content_type, scope, key),
             )
 
+    def complete_later(
+        self, scope: str, key: str, status_code: int, body: bytes, content_type: str
+    ) -> None:
+        """Keep a response whose record could not be saved (the database went away just
+        after the command committed) to save by ``save_unsaved``; the client got it."""
+        with self._unsaved_lock:
+            self._unsaved.append((scope, key, status_code, body, content_type))
+
+    def save_unsaved(self) -> int:
+        """Save the responses kept by ``complete_later``; returns how many were saved."""
+        saved = 0
+        while True:
+            with self._unsaved_lock:
+                if not self._unsaved:
+                    return saved
+                item = self._unsaved[0]
+            self.complete(*item)  # raises while the database is still away: tried again later
+            with self._unsaved_lock:
+                self._unsaved.popleft()
+            saved += 1
+
     def abandon(self, scope: str, key: str) -> None:
         """Forget a claim whose request failed on our side (5xx), so a retry may run."""
         with self.db.transaction() as tx:
@@ -102,8 +141,9 @@ class IdempotencyStore:
                 (scope, key),
             )
 
-    def purge(self, now: datetime) -> int:
+    def purge(self) -> int:
         """Forget completed keys older than the retention (a retry after that runs anew)."""
+        now = self.now()
         with self.db.transaction() as tx:
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE state = 'done' AND claimed_at < %s",

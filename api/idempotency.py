@@ -3,11 +3,19 @@
 Keys are scoped to the caller (a hash of its token) and the route, so two callers never see
 each other's responses. The fingerprint covers method, path, query and body: the same key
 with another request is refused with ``idempotency_key_reused``.
+
+The command's effect and its stored response are one outcome for the client: a response is
+never turned into an error because its record could not be saved (the record is saved a
+moment later, ``IdempotencyStore.complete_later``), and a key whose record was lost (a crash)
+is usable again once its lease ends, the retry finding the command's committed effect through
+the ids derived from the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -15,8 +23,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..adapters.idempotency import ClaimOutcome, IdempotencyStore
-from ..commands.ports import Clock
 from .problems import problem_response
+
+log = logging.getLogger(__name__)
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 255
@@ -28,10 +37,9 @@ def scope_of(request: Request) -> str:
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: object, store: IdempotencyStore, clock: Clock) -> None:
+    def __init__(self, app: object, store: IdempotencyStore) -> None:
         super().__init__(app)  # type: ignore[arg-type]
         self.store = store
-        self.clock = clock
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         key = request.headers.get("idempotency-key")
@@ -42,11 +50,13 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 422, "validation_error", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
             )
         body = _canonical(request.headers.get("content-type", ""), await request.body())
+        # the path and query, not the host: a retry may reach another process or address
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         fingerprint = hashlib.sha256(
-            b"\0".join([request.method.encode(), str(request.url).encode(), body])
+            b"\0".join([request.method.encode(), target.encode(), body])
         ).hexdigest()
         scope = scope_of(request)
-        claim = await run_in_threadpool(self.store.claim, scope, key, fingerprint, self.clock.now())
+        claim = await run_in_threadpool(self.store.claim, scope, key, fingerprint)
         if claim.outcome is ClaimOutcome.REPLAY:
             return Response(
                 claim.body,
@@ -61,26 +71,51 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
                 "This Idempotency-Key was already used with a different request.",
             )
         if claim.outcome is ClaimOutcome.IN_PROGRESS:
-            return problem_response(
-                409, "idempotency_key_in_use", "A request with this Idempotency-Key is running."
+            wait = max(1, math.ceil(claim.retry_after))
+            response = problem_response(
+                409,
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is running, or its outcome is not known "
+                f"yet; retry with the same key in {wait} s.",
             )
+            response.headers["Retry-After"] = str(wait)
+            return response
         request.state.idempotency = (scope, key)
         try:
             response = await call_next(request)
         except BaseException:
-            await run_in_threadpool(self.store.abandon, scope, key)
+            await run_in_threadpool(self._abandon, scope, key)
             raise
         if response.status_code >= 500:
-            await run_in_threadpool(self.store.abandon, scope, key)
+            await run_in_threadpool(self._abandon, scope, key)
             return response
         chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
         content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
         media_type = response.headers.get("content-type", "application/json")
         await run_in_threadpool(
-            self.store.complete, scope, key, response.status_code, content, media_type
+            self._complete, scope, key, response.status_code, content, media_type
         )
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return Response(content, response.status_code, headers=headers)
+
+    def _complete(
+        self, scope: str, key: str, status_code: int, content: bytes, media_type: str
+    ) -> None:
+        """Save the response; if that fails the command has still happened, so the client
+        still gets its answer, and the record is saved later."""
+        try:
+            self.store.complete(scope, key, status_code, content, media_type)
+        except Exception:
+            log.warning("idempotency record of %s not saved yet; kept to save later", key)
+            self.store.complete_later(scope, key, status_code, content, media_type)
+
+    def _abandon(self, scope: str, key: str) -> None:
+        """Forget the claim of a request that failed on our side; if even that fails (the
+        database is away), its lease lets a retry run once it ends."""
+        try:
+            self.store.abandon(scope, key)
+        except Exception:
+            log.warning("idempotency claim of %s left to its lease", key)
 
 
 def _canonical(content_type: str, body: bytes) -> bytes:

@@ -40,15 +40,25 @@ class AccountsApp(ContextApplication):
         actor: str,
         account_id: UUID | None = None,
     ) -> NewAccount:
-        """Create an account; ``account_id`` may be derived from an idempotency key."""
+        """Create an account. ``account_id`` derived from an idempotency key makes a retry
+        find the account it created; since that request's answer (the only copy of the API
+        key) was lost, the retry answers with a new key for it instead."""
         clean_name, phone = validate_new_account(name, verification_phone)
+        keyed = account_id is not None
         account_id = account_id or uuid4()
         api_key, key_hash = new_api_key(account_id)
         account = Account.create(account_id, clean_name, phone, key_hash, actor, self.clock.now())
         try:
             self.save(account)
         except IntegrityError:
-            raise AccountExists(f"Account {account_id} already exists.") from None
+            if not keyed:
+                raise AccountExists(f"Account {account_id} already exists.") from None
+
+            def reissue(existing: Account) -> bool:
+                existing.issue_key(key_hash, actor, self.clock.now())
+                return True
+
+            self._update(account_id, reissue)
         self.changed()
         return NewAccount(account_id, api_key)
 

@@ -28,6 +28,7 @@ from ..domain.audience import (
 )
 from ..domain.errors import DomainError, InvalidInput, NotFound
 from ..domain.review_time import BEIJING
+from ..domain.time_range import RANGE_TEXT, in_range
 from .context_application import ContextApplication
 from .optimistic import update
 
@@ -139,7 +140,9 @@ class AudienceApp(ContextApplication):
         update(self, load, decide, self.changed)
         return changed
 
-    def remove_opt_out(self, account_id: UUID, phone: object, actor: str) -> None:
+    def remove_opt_out(
+        self, account_id: UUID, phone: object, actor: str, request_id: str | None = None
+    ) -> None:
         """Take a number off the account's opt-out list; NotFound if it is not on it."""
         number = parse_phone(phone)
         ident = opt_out_id(account_id, number)
@@ -151,7 +154,9 @@ class AudienceApp(ContextApplication):
             return found
 
         def decide(opt_out: OptOut) -> bool:
-            opt_out.remove(actor, self.clock.now())
+            if opt_out.already_handled(request_id):
+                return False  # this very request removed it: nothing more to do
+            opt_out.remove(actor, self.clock.now(), request_id)
             return True
 
         update(self, load, decide, self.changed)
@@ -254,7 +259,10 @@ def _instant(value: object, now: datetime) -> datetime:
             raise InvalidInput(f"at is not an ISO 8601 time: {value!r}.") from None
     if not isinstance(value, datetime):
         raise InvalidInput(f"at is not a time: {value!r}.")
-    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    value = value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    if not in_range(value):
+        raise InvalidInput(f"at must be {RANGE_TEXT}.")
+    return value
 
 
 def _account_id(value: object) -> UUID | None:

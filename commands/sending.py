@@ -191,13 +191,15 @@ class SendingService:
             send_id, scheduled_at,
         )  # fmt: skip
 
-    def cancel(self, send_id: UUID, actor: str) -> Send:
+    def cancel(self, send_id: UUID, actor: str, request_id: str | None = None) -> Send:
         """S7, Q11: cancel a send before it is submitted; its locked units come back."""
-        return self.lifecycle.cancel(send_id, "cancelled_by_account", actor)
+        return self.lifecycle.cancel(send_id, "cancelled_by_account", actor, request_id)
 
-    def reschedule(self, send_id: UUID, when: datetime, actor: str) -> Send:
+    def reschedule(
+        self, send_id: UUID, when: datetime, actor: str, request_id: str | None = None
+    ) -> Send:
         """S7: change the time while at least an hour remains before it."""
-        return self.lifecycle.reschedule(send_id, when, actor)
+        return self.lifecycle.reschedule(send_id, when, actor, request_id)
 
     def _accept(
         self,

@@ -44,24 +44,38 @@ class TemplatesApp(ContextApplication):
         return template
 
     def resubmit(
-        self, template_id: UUID, owner: UUID | None, signature: object, content: object, actor: str
+        self,
+        template_id: UUID,
+        owner: UUID | None,
+        signature: object,
+        content: object,
+        actor: str,
+        request_id: str | None = None,
     ) -> Template:
         return self._update(
             template_id,
             owner,
-            lambda t: t.resubmit(signature, content, actor, self.clock.now()),
+            lambda t: t.resubmit(signature, content, actor, self.clock.now(), request_id),
         )
 
-    def approve(self, template_id: UUID, reviewer: str) -> Template:
-        return self._update(template_id, None, lambda t: t.approve(reviewer, self.clock.now()))
-
-    def reject(self, template_id: UUID, reason: object, reviewer: str) -> Template:
+    def approve(self, template_id: UUID, reviewer: str, request_id: str | None = None) -> Template:
         return self._update(
-            template_id, None, lambda t: t.reject(reason, reviewer, self.clock.now())
+            template_id, None, lambda t: t.approve(reviewer, self.clock.now(), request_id)
         )
 
-    def delete(self, template_id: UUID, owner: UUID | None, actor: str) -> Template:
-        return self._update(template_id, owner, lambda t: t.delete(actor, self.clock.now()))
+    def reject(
+        self, template_id: UUID, reason: object, reviewer: str, request_id: str | None = None
+    ) -> Template:
+        return self._update(
+            template_id, None, lambda t: t.reject(reason, reviewer, self.clock.now(), request_id)
+        )
+
+    def delete(
+        self, template_id: UUID, owner: UUID | None, actor: str, request_id: str | None = None
+    ) -> Template:
+        return self._update(
+            template_id, owner, lambda t: t.delete(actor, self.clock.now(), request_id)
+        )
 
     def template(self, template_id: UUID, owner: UUID | None = None) -> Template:
         """The template; NotFound too when ``owner`` is given and is not its account."""

@@ -94,6 +94,18 @@ class Account(Aggregate):
             assert isinstance(aggregate, Account)
             aggregate.notifications[self.name] = self.enabled
 
+    class KeyIssued(Aggregate.Event):
+        """A new API key replaced the account's; only its hash is kept. Issued when the
+        keyed request that created the account is retried after its answer (with the first
+        key) was lost: that key was never seen, so it is replaced."""
+
+        api_key_hash: str
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Account)
+            aggregate.api_key_hash = self.api_key_hash
+
     def __init__(
         self, name: str, verification_phone: str, api_key_hash: str, created_by: str
     ) -> None:
@@ -156,6 +168,9 @@ class Account(Aggregate):
                 "An SMS package can only be bought by an account with at least one active "
                 "product (site, mall, lite, edu, interactive, flyer or miniapp) (Q3)."
             )
+
+    def issue_key(self, api_key_hash: str, actor: str, at: datetime) -> None:
+        self.trigger_event(self.KeyIssued, api_key_hash=api_key_hash, actor=actor, timestamp=at)
 
     def key_matches(self, secret: str) -> bool:
         return hmac.compare_digest(self.api_key_hash, hash_secret(secret))

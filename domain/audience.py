@@ -22,6 +22,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from .errors import DomainError, InvalidInput, InvalidPhone, NotFound, Problems
+from .handled_requests import HandledRequests
 from .phones import parse_mainland_mobile
 from .products import Product
 
@@ -246,7 +247,7 @@ class Customer(Aggregate):
         return self.created_on
 
 
-class OptOut(Aggregate):
+class OptOut(Aggregate, HandledRequests):
     """Whether one number has opted out of one account's marketing, and its history.
 
     Opting out while active records nothing; removal (by the account or operator) ends it;
@@ -274,9 +275,11 @@ class OptOut(Aggregate):
         account_id: str
         phone: str
         actor: str
+        request_id: str | None = None  # see domain/handled_requests.py
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, OptOut)
+            aggregate._handled(self.request_id)
             aggregate.active = False
             aggregate.source = None
             aggregate.text = None
@@ -289,6 +292,7 @@ class OptOut(Aggregate):
         self.source: str | None = None
         self.text: str | None = None
         self.opted_out_at: datetime | None = None
+        self.handled: set[str] = set()
 
     @classmethod
     def register(cls, account_id: UUID | str, phone: object, at: datetime) -> OptOut:
@@ -329,8 +333,10 @@ class OptOut(Aggregate):
         )
         return True
 
-    def remove(self, actor: str, at: datetime) -> None:
+    def remove(self, actor: str, at: datetime, request_id: str | None = None) -> None:
         """The account takes the number off its opt-out list; NotFound if it is not on it."""
+        if self.already_handled(request_id):
+            return
         if not self.active:
             raise NotFound(f"{self.phone} has not opted out of account {self.account_id}.")
         self.trigger_event(
@@ -338,6 +344,7 @@ class OptOut(Aggregate):
             account_id=self.account_id,
             phone=self.phone,
             actor=actor,
+            request_id=request_id,
             timestamp=at,
         )
 

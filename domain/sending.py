@@ -32,6 +32,7 @@ from .carrier_input import (
     ReceiptSettlement,
 )
 from .errors import DomainError, InvalidInput, QuotaConflict
+from .handled_requests import HandledRequests
 from .handover import BatchClaim, Handover, HandoverClaim
 from .recipient_limits import RATE_LIMITED
 
@@ -154,7 +155,7 @@ def waiting_state(
     )
 
 
-class Send(Aggregate):
+class Send(Aggregate, HandledRequests):
     class Accepted(Aggregate.Created):
         account_id: str
         template_id: str
@@ -175,9 +176,11 @@ class Send(Aggregate):
 
         scheduled_at: datetime
         actor: str
+        request_id: str | None = None  # see domain/handled_requests.py
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Send)
+            aggregate._handled(self.request_id)
             aggregate.scheduled_at = self.scheduled_at
 
     class ProviderReviewPassed(Aggregate.Event):
@@ -194,9 +197,11 @@ class Send(Aggregate):
         reason: str
         actor: str
         units_released: int
+        request_id: str | None = None
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Send)
+            aggregate._handled(self.request_id)
             aggregate.cancel_reason = self.reason
             aggregate.cancelled_at = self.timestamp
 
@@ -309,6 +314,7 @@ class Send(Aggregate):
         self.batch_times: list[datetime] = []
         self.units_refunded = 0
         self.claim: HandoverClaim | None = None  # the batch a worker is handing over (S5)
+        self.handled: set[str] = set()
         self.withheld: set[int] = set()  # failed before the carrier had them (opted out, S9)
 
     @classmethod
@@ -438,8 +444,12 @@ class Send(Aggregate):
 
     # -- commands -----------------------------------------------------------------------
 
-    def reschedule(self, when: datetime, actor: str, now: datetime) -> None:
+    def reschedule(
+        self, when: datetime, actor: str, now: datetime, request_id: str | None = None
+    ) -> None:
         """S7: a new time, while at least an hour remains before the time now scheduled."""
+        if self.already_handled(request_id):
+            return
         if not self.waiting or self.scheduled_at is None:
             if self.waiting:
                 raise NotScheduled(f"Send {self.id} goes out as soon as it is reviewed.")
@@ -449,11 +459,15 @@ class Send(Aggregate):
                 "The time can only be changed while at least 1 hour remains before it (S7)."
             )
         self.trigger_event(
-            self.Rescheduled, scheduled_at=check_schedule(when, now), actor=actor, timestamp=now
-        )
+            self.Rescheduled, scheduled_at=check_schedule(when, now), actor=actor,
+            request_id=request_id, timestamp=now,
+        )  # fmt: skip
 
-    def cancel(self, reason: str, actor: str, at: datetime) -> int:
-        """S7, Q11: cancel before submission; returns the locked units to release."""
+    def cancel(self, reason: str, actor: str, at: datetime, request_id: str | None = None) -> int:
+        """S7, Q11: cancel before submission; returns the locked units to release (none
+        when this very request cancelled it already)."""
+        if self.already_handled(request_id):
+            return 0
         if not self.waiting:
             raise NotCancellable(
                 f"Send {self.id} is {self.status.value}; only a send not yet submitted "
@@ -461,8 +475,9 @@ class Send(Aggregate):
             )
         units = self.units_locked
         self.trigger_event(
-            self.Cancelled, reason=reason, actor=actor, units_released=units, timestamp=at
-        )
+            self.Cancelled, reason=reason, actor=actor, units_released=units,
+            request_id=request_id, timestamp=at,
+        )  # fmt: skip
         return units
 
     def pass_review(self, at: datetime) -> bool:

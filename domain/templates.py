@@ -21,6 +21,7 @@ from .errors import (
     TemplateNotEditable,
     TemplateNotPending,
 )
+from .handled_requests import HandledRequests
 from .prescreen import prescreen
 from .review_time import review_due_at
 from .scenarios import SCENARIO_CONTENT, MassKind, Scenario, TemplateType
@@ -106,7 +107,7 @@ def _choice(enum: Any, value: object, field: str, problems: Problems, required: 
         return None
 
 
-class Template(Aggregate):
+class Template(Aggregate, HandledRequests):
     """One template of one account; usable for sending only while approved (T7)."""
 
     class Submitted(Aggregate.Created):
@@ -137,9 +138,11 @@ class Template(Aggregate):
 
     class Approved(Aggregate.Event):
         reviewer: str
+        request_id: str | None = None  # see domain/handled_requests.py
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Template)
+            aggregate._handled(self.request_id)
             aggregate.status = TemplateStatus.APPROVED
             aggregate.review_due_at = None
             aggregate._log(self, "approved", by=self.reviewer)
@@ -147,9 +150,11 @@ class Template(Aggregate):
     class Rejected(Aggregate.Event):
         reviewer: str
         reason: str
+        request_id: str | None = None
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Template)
+            aggregate._handled(self.request_id)
             aggregate.status = TemplateStatus.REJECTED
             aggregate.review_due_at = None
             aggregate.reasons = [{"code": "rejected_by_reviewer", "message": self.reason}]
@@ -162,9 +167,11 @@ class Template(Aggregate):
         content: str
         review_due_at: datetime
         actor: str
+        request_id: str | None = None
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Template)
+            aggregate._handled(self.request_id)
             aggregate._new_version(self.signature, self.content, self.timestamp)
             aggregate.status = TemplateStatus.PENDING_REVIEW
             aggregate.review_due_at = self.review_due_at
@@ -174,9 +181,11 @@ class Template(Aggregate):
 
     class Deleted(Aggregate.Event):
         actor: str
+        request_id: str | None = None
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Template)
+            aggregate._handled(self.request_id)
             aggregate.status = TemplateStatus.DELETED
             aggregate._log(self, "deleted", by=self.actor)
 
@@ -196,6 +205,7 @@ class Template(Aggregate):
         self.kind = kind
         self.scenario = scenario
         self.status = TemplateStatus.PENDING_REVIEW
+        self.handled: set[str] = set()
         self.review_due_at: datetime | None = review_due_at
         self.reasons: list[dict[str, str]] = []
         self.flags: list[dict[str, str]] = []
@@ -231,8 +241,17 @@ class Template(Aggregate):
         template._prescreen(at)
         return template
 
-    def resubmit(self, signature: object, content: object, actor: str, at: datetime) -> None:
+    def resubmit(
+        self,
+        signature: object,
+        content: object,
+        actor: str,
+        at: datetime,
+        request_id: str | None = None,
+    ) -> None:
         """T6: edit a rejected template and send it back to review, any number of times."""
+        if self.already_handled(request_id):
+            return
         if self.status is not TemplateStatus.REJECTED:
             raise TemplateNotEditable(
                 f"Only a rejected template can be edited; this one is {self.status.value}."
@@ -244,30 +263,42 @@ class Template(Aggregate):
             content=draft.content,
             review_due_at=review_due_at(at),
             actor=actor,
+            request_id=request_id,
             timestamp=at,
         )
         self._prescreen(at)
 
-    def approve(self, reviewer: str, at: datetime) -> None:
+    def approve(self, reviewer: str, at: datetime, request_id: str | None = None) -> None:
+        if self.already_handled(request_id):
+            return
         self._require_pending()
-        self.trigger_event(self.Approved, reviewer=reviewer, timestamp=at)
+        self.trigger_event(self.Approved, reviewer=reviewer, request_id=request_id, timestamp=at)
 
-    def reject(self, reason: object, reviewer: str, at: datetime) -> None:
+    def reject(
+        self, reason: object, reviewer: str, at: datetime, request_id: str | None = None
+    ) -> None:
         """Reject with a reason the account will see (and keep, T6)."""
+        if self.already_handled(request_id):
+            return
         if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
             raise InvalidInput(
                 f"A rejection needs a reason of 1–{MAX_REASON} characters.",
             )
         self._require_pending()
-        self.trigger_event(self.Rejected, reviewer=reviewer, reason=reason.strip(), timestamp=at)
+        self.trigger_event(
+            self.Rejected, reviewer=reviewer, reason=reason.strip(), request_id=request_id,
+            timestamp=at,
+        )  # fmt: skip
 
-    def delete(self, actor: str, at: datetime) -> None:
+    def delete(self, actor: str, at: datetime, request_id: str | None = None) -> None:
         """T7: an approved template can be deleted; it is then never listed nor usable."""
+        if self.already_handled(request_id):
+            return
         if self.status is not TemplateStatus.APPROVED:
             raise TemplateNotApproved(
                 f"Only an approved template can be deleted; this one is {self.status.value}."
             )
-        self.trigger_event(self.Deleted, actor=actor, timestamp=at)
+        self.trigger_event(self.Deleted, actor=actor, request_id=request_id, timestamp=at)
 
     def require_usable(self) -> None:
         """Sending may use a template only while it is approved (T7)."""

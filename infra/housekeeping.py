@@ -24,7 +24,7 @@ class Housekeeping:
 
     def run_once(self) -> int:
         now = self.clock.now()
-        purged = self.idempotency.purge(now)
+        purged = self.idempotency.purge()
         if self.windows is not None:
             self.windows.purge(now)
         if purged:

@@ -19,6 +19,13 @@ def keyed_id(request: Request, purpose: str) -> UUID | None:
     return derived_id(keyed[0], keyed[1], purpose) if keyed else None
 
 
+def request_id(request: Request, purpose: str) -> str | None:
+    """The id a keyed request's events carry, so that a retry whose first answer was lost
+    finds its effect (``domain/handled_requests.py``); None without a key."""
+    derived = keyed_id(request, purpose)
+    return str(derived) if derived else None
+
+
 @router.post("", status_code=201, response_model=NewAccountOut)
 def create_account(
     body: NewAccountIn, request: Request, caller: Caller, c: Services

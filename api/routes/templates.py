@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from ...domain.templates import Template
 from ...projections.templates import TemplateRow
 from ..auth import Caller, Principal, Services, require_account_access, require_operator
+from ..bounds import MAX_OFFSET, OFFSET_HELP
 from ..problems import ApiProblem
 from ..schemas import (
     EditTemplateIn,
@@ -24,7 +25,7 @@ from ..schemas import (
     TemplateSummaryOut,
     beijing,
 )
-from .accounts import keyed_id
+from .accounts import keyed_id, request_id
 
 router = APIRouter(tags=["templates"])
 
@@ -60,7 +61,7 @@ def list_templates(
     c: Services,
     status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> TemplateListOut:
     """The account's templates, newest first; deleted ones never appear (T7)."""
     require_account_access(caller, account_id, c)
@@ -78,30 +79,45 @@ def get_template(template_id: UUID, caller: Caller, c: Services) -> TemplateOut:
 
 @router.put("/v1/templates/{template_id}", response_model=TemplateOut)
 def edit_template(
-    template_id: UUID, body: EditTemplateIn, caller: Caller, c: Services
+    template_id: UUID, body: EditTemplateIn, request: Request, caller: Caller, c: Services
 ) -> TemplateOut:
     """Edit a rejected template and resubmit it, any number of times (T6)."""
-    owner = owner_of(caller)
-    template = c.templates.resubmit(template_id, owner, body.signature, body.content, caller.actor)
+    template = c.templates.resubmit(
+        template_id, owner_of(caller), body.signature, body.content, caller.actor,
+        request_id(request, "resubmit"),
+    )  # fmt: skip
     return template_out(template)
 
 
 @router.post("/v1/templates/{template_id}/approve", response_model=TemplateOut)
-def approve_template(template_id: UUID, caller: Caller, c: Services) -> TemplateOut:
+def approve_template(
+    template_id: UUID, request: Request, caller: Caller, c: Services
+) -> TemplateOut:
     require_operator(caller)
-    return template_out(c.templates.approve(template_id, caller.actor))
+    decided = c.templates.approve(template_id, caller.actor, request_id(request, "approve"))
+    return template_out(decided)
 
 
 @router.post("/v1/templates/{template_id}/reject", response_model=TemplateOut)
-def reject_template(template_id: UUID, body: RejectIn, caller: Caller, c: Services) -> TemplateOut:
+def reject_template(
+    template_id: UUID, body: RejectIn, request: Request, caller: Caller, c: Services
+) -> TemplateOut:
     require_operator(caller)
-    return template_out(c.templates.reject(template_id, body.reason, caller.actor))
+    decided = c.templates.reject(
+        template_id, body.reason, caller.actor, request_id(request, "reject")
+    )
+    return template_out(decided)
 
 
 @router.delete("/v1/templates/{template_id}", response_model=TemplateOut)
-def delete_template(template_id: UUID, caller: Caller, c: Services) -> TemplateOut:
+def delete_template(
+    template_id: UUID, request: Request, caller: Caller, c: Services
+) -> TemplateOut:
     """Delete an approved template: it is no longer listed nor usable (T7)."""
-    return template_out(c.templates.delete(template_id, owner_of(caller), caller.actor))
+    deleted = c.templates.delete(
+        template_id, owner_of(caller), caller.actor, request_id(request, "delete")
+    )
+    return template_out(deleted)
 
 
 @router.get("/v1/review/queue", response_model=TemplateListOut, tags=["review"])
@@ -109,7 +125,7 @@ def review_queue(
     caller: Caller,
     c: Services,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> TemplateListOut:
     """Templates waiting for review, oldest first, each with ``review_due_at`` (T5)."""
     require_operator(caller)
