@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -134,18 +135,28 @@ class _PostgresTx:
 
 
 class PostgresDatabase:
-    """A small psycopg pool; every transaction has a statement deadline (no silent hangs)."""
+    """A small psycopg pool with deadlines: the wait for a connection and libpq's connect
+    (``timeout`` seconds), and every statement (no silent hangs during an outage)."""
 
     dialect = "postgres"
 
-    def __init__(self, conninfo: str, max_size: int = 4, statement_timeout_ms: int = 30000):
+    def __init__(
+        self,
+        conninfo: str,
+        max_size: int = 4,
+        statement_timeout_ms: int = 30000,
+        timeout: float = 5.0,
+    ):
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
             max_size=max_size,
-            kwargs={"options": f"-c statement_timeout={statement_timeout_ms}"},
+            kwargs={
+                "options": f"-c statement_timeout={statement_timeout_ms}",
+                "connect_timeout": max(1, round(timeout)),
+            },
             open=True,
-            timeout=30,
+            timeout=timeout,
         )
 
     @contextmanager
@@ -165,3 +176,25 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def probe(url: str, timeout: float) -> float:
+    """Open a fresh connection to ``url`` and run ``SELECT 1`` within ``timeout`` seconds;
+    returns how long it took. Raises when the database cannot answer (health checks: a pool
+    could hide an outage behind a connection it still holds, or wait for one far longer)."""
+    started = time.monotonic()
+    if url.startswith("sqlite:///"):
+        lite = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=timeout)
+        try:
+            lite.execute("SELECT 1").fetchall()
+        finally:
+            lite.close()
+    else:
+        with psycopg.connect(
+            url.replace("postgres://", "postgresql://", 1),
+            connect_timeout=max(1, round(timeout)),
+            options=f"-c statement_timeout={round(timeout * 1000)}",
+            autocommit=True,
+        ) as conn:
+            conn.execute("SELECT 1").fetchall()
+    return time.monotonic() - started

@@ -33,11 +33,15 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
         housekeeping = Housekeeping(container.idempotency, container.clock, container.limits)
         upkeep = BackgroundLoop("housekeeping", housekeeping.run_once, HOUSEKEEPING_SECONDS)
         upkeep.start()
+        # idempotency records that could not be saved when their command committed
+        records = BackgroundLoop("idempotency-records", container.idempotency.save_unsaved, 1.0)
+        records.start()
         if run_projections:
             container.start_projections()
             container.start_sending()
             container.start_kafka()
         yield
+        records.stop()
         upkeep.stop()
         container.close()
 
@@ -47,9 +51,10 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     registry.register(ProjectionLagCollector(container))
     app.state.registry = registry
     problems.install(app)
-    app.add_middleware(IdempotencyMiddleware, store=container.idempotency, clock=container.clock)
+    app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
     for module in (system, accounts, quota, templates, sending, imports, audience):
         app.include_router(module.router)
     return app

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.errors import DomainError, FieldProblem
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5  # what a 503 asks a client to wait before retrying
 
 STATUS_BY_CODE = {
     "validation_error": 422,
@@ -72,7 +77,7 @@ CODE_BY_STATUS = {
     415: "unsupported_media_type",
     422: "validation_error",
     500: "internal_error",
-    503: "unavailable",
+    503: "service_unavailable",
 }
 
 
@@ -98,7 +103,9 @@ def problem_response(
         "code": code,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(
         json.dumps(body, ensure_ascii=False), status, media_type=PROBLEM_JSON, headers=headers
     )
@@ -144,7 +151,53 @@ def install(app: FastAPI) -> None:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
         return problem_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return problem_response(500, "internal_error", "An unexpected error occurred.")
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the database is away (down, restarting, unreachable, too slow)
+    rather than that our code is wrong."""
+    if isinstance(error, psycopg.OperationalError | InterfaceError):
+        return True
+    if isinstance(error, OperationalError | sqlite3.OperationalError):
+        text = str(error).lower()
+        postgres = not isinstance(error, sqlite3.OperationalError) and "sqlite" not in text
+        return postgres or any(w in text for w in ("locked", "unable to open", "disk i/o"))
+    return False
+
+
+def unexpected_problem(error: BaseException) -> Response:
+    if is_outage(error):
+        log.warning("database unavailable: %s", error)
+        return problem_response(
+            503, "service_unavailable",
+            "The service cannot reach its database right now; nothing was changed, or what "
+            "was is complete. Retry, with the same Idempotency-Key, after Retry-After seconds.",
+        )  # fmt: skip
+    log.error("unhandled error", exc_info=error)
+    return problem_response(500, "internal_error", "An unexpected error occurred.")
+
+
+class ProblemGuard:
+    """The outermost middleware: whatever a request raises becomes problem+json (503 while
+    the database is away, otherwise 500) instead of an exception that would drop the client's
+    keep-alive connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started:
+                raise  # half a response went out: nothing better can be said
+            await unexpected_problem(error)(scope, receive, send)

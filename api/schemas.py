@@ -139,7 +139,9 @@ class AlertsOut(BaseModel):
 
 
 class SimClockIn(Strict):
-    advance_seconds: float | None = Field(None, ge=0)
+    advance_seconds: float | None = Field(
+        None, ge=0, le=366 * 86_400, description="At most 366 days in one move."
+    )
     now: datetime | None = None
 
 

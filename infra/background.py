@@ -1,19 +1,24 @@
 """Background loops: one daemon thread per recurring job (a follower, the send worker, ...).
 
 A job is a function that does one step and says how much it did. The loop calls it again at
-once while there is work, otherwise after ``idle_seconds`` or as soon as ``wake()`` is called;
-an exception is logged and the step retried after a pause, so one bad moment never stops it.
+once while there is work, otherwise after ``idle_seconds`` or as soon as ``wake()`` is called.
+A step that raises (the database or the broker away) is retried after a pause that doubles
+up to ``MAX_ERROR_PAUSE_SECONDS``, so an outage costs one log line and a few probes, not a
+storm; the first success after it resets the pause. ``failing_since`` tells health checks.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
 
-ERROR_PAUSE_SECONDS = 1.0
+ERROR_PAUSE_SECONDS = 0.5
+MAX_ERROR_PAUSE_SECONDS = 5.0  # a loop is back within seconds of an outage
 
 
 class BackgroundLoop:
@@ -31,6 +36,8 @@ class BackgroundLoop:
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failing_since: datetime | None = None  # wall clock; None while it works
+        self.last_error: str | None = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -49,13 +56,27 @@ class BackgroundLoop:
 
     def run_forever(self) -> None:
         """Run in the calling thread until ``stop()``."""
+        pause = ERROR_PAUSE_SECONDS
         while not self._stopping.is_set():
             try:
                 busy = self.step() > 0
-            except Exception:
-                log.exception("%s failed; trying again", self.name)
-                self._stopping.wait(ERROR_PAUSE_SECONDS)
+            except Exception as error:
+                self._failed(error)
+                self._stopping.wait(pause * random.uniform(0.8, 1.2))
+                pause = min(pause * 2, MAX_ERROR_PAUSE_SECONDS)
                 continue
+            if self.failing_since is not None:
+                log.warning("%s works again", self.name)
+                self.failing_since, self.last_error = None, None
+            pause = ERROR_PAUSE_SECONDS
             if not busy:
                 self._wakeup.wait(self.idle_seconds)
                 self._wakeup.clear()
+
+    def _failed(self, error: Exception) -> None:
+        if self.failing_since is None:
+            log.exception("%s failed; backing off and trying again", self.name)
+            self.failing_since = datetime.now(UTC)
+        else:
+            log.debug("%s still failing: %s", self.name, error)
+        self.last_error = f"{type(error).__name__}: {error}"[:300]

@@ -48,6 +48,7 @@ from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .background import BackgroundLoop
 from .current_audience import CurrentAudience
 from .event_store import event_store_env, read_store
+from .health import HealthCheck
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Container:
     lifecycle: SendLifecycle
     receipts: ReceiptRecorder
     stepper: ClockStepper | None
+    health: HealthCheck
     send_views: SendQueries
     carrier: SimulatedCarrier
     worker: SendWorker
@@ -154,8 +156,9 @@ def _schema_lock(settings: Settings) -> Iterator[None]:
 
 def build(settings: Settings | None = None, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
-    env = event_store_env(settings.database_url, settings.postgres_pool_size)
-    db = read_store(settings.database_url)
+    timeouts = (settings.database_timeout_seconds, settings.statement_timeout_seconds)
+    env = event_store_env(settings.database_url, settings.postgres_pool_size, *timeouts)
+    db = read_store(settings.database_url, *timeouts)
     with _schema_lock(settings):
         clock = clock or _default_clock(settings, db)
         accounts = AccountsApp(env, clock)
@@ -182,7 +185,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         )
         for follower in followers:
             follower.create_tables()
-        idempotency = IdempotencyStore(db)
+        idempotency = IdempotencyStore(db, settings.idempotency_lease_seconds)
         idempotency.create_tables()
         carrier = SimulatedCarrier(db)  # the only carrier adapter so far (contract: simulation)
         limits = RecipientWindow(db)
@@ -244,6 +247,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         lifecycle=lifecycle,
         receipts=receipts,
         stepper=None,
+        health=HealthCheck(settings.database_url, [], "simulated"),
         send_views=send_views,
         carrier=carrier,
         worker=worker,
@@ -256,6 +260,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         sending_loops=sending_loops,
         kafka_loops=_kafka_loops(settings, upstream, [accounts, quota, templates, audience], db),
     )
+    container.health.loops = [
+        *container.projection_loops,
+        *container.sending_loops,
+        *container.kafka_loops,
+    ]
     if isinstance(clock, SimulatedClock):
         timetables = [send_views.next_send_due_after, send_views.next_expiry_after,
                       carrier.next_due_after]  # fmt: skip

@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1)
     # how long a worker's claim on a batch lasts before another worker may take it over
     handover_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # deadlines: waiting for a database connection, and any one statement
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # how long a request's Idempotency-Key claim lasts before a retry may run it again
+    idempotency_lease_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # connections (infra/http_server.py): a request head's deadline, the keep-alive idle
+    # time, and the most connections (beyond: 503)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_keep_alive_seconds: float = Field(default=5.0, ge=1, le=300)
+    http_max_connections: int = Field(default=512, ge=1, le=100_000)
 
     @property
     def is_postgres(self) -> bool:

@@ -74,7 +74,9 @@ def test_processes_starting_together_create_the_tables_once(pg_url: str) -> None
 
 def test_database_urls_map_onto_the_library_settings() -> None:
     pg = event_store_env("postgresql://alice:s%40cret@db.example:6543/sms", pool_size=7)
-    assert pg["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    # the library's PostgreSQL factory, with connect and statement deadlines added
+    assert pg["PERSISTENCE_MODULE"].endswith("postgres_event_store:DeadlinedPostgresFactory")
+    assert (pg["POSTGRES_CONNECT_TIMEOUT"], pg["SMSPLAT_STATEMENT_TIMEOUT_MS"]) == ("5", "30000")
     assert (pg["POSTGRES_HOST"], pg["POSTGRES_PORT"], pg["POSTGRES_DBNAME"]) == (
         "db.example",
         "6543",

@@ -1,0 +1,56 @@
+"""What ``/v1/health`` says: each dependency's state, found out at once.
+
+The database is probed on a fresh connection with a short deadline (a pool could hide an
+outage behind a connection it still holds, or wait far longer); the background loops (send
+worker, settlement, scheduler, projections, the Kafka consumer and publisher) say whether
+they are failing and since when, which is how a broker outage shows; the carrier is the
+simulated one (always up). The service is ready when its database answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..adapters.sql import probe
+from .background import BackgroundLoop
+
+PROBE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    ready: bool
+    checks: dict[str, dict[str, Any]]
+
+
+class HealthCheck:
+    def __init__(self, database_url: str, loops: list[BackgroundLoop], carrier: str) -> None:
+        self.database_url = database_url
+        self.loops = loops
+        self.carrier = carrier
+
+    def report(self) -> HealthReport:
+        checks: dict[str, dict[str, Any]] = {"database": self._database()}
+        kafka = [loop for loop in self.loops if loop.name.startswith("kafka")]
+        if kafka:
+            checks["kafka"] = _loops_state(kafka)
+        checks["background"] = _loops_state([lp for lp in self.loops if lp not in kafka])
+        checks["carrier"] = {"status": "up", "name": self.carrier}
+        return HealthReport(checks["database"]["status"] == "up", checks)
+
+    def _database(self) -> dict[str, Any]:
+        try:
+            took = probe(self.database_url, PROBE_SECONDS)
+        except Exception as error:
+            return {"status": "down", "error": f"{type(error).__name__}: {error}"[:300]}
+        return {"status": "up", "latency_ms": round(took * 1000, 1)}
+
+
+def _loops_state(loops: list[BackgroundLoop]) -> dict[str, Any]:
+    failing = {
+        loop.name: {"since": loop.failing_since.isoformat(), "error": loop.last_error}
+        for loop in loops
+        if loop.failing_since is not None
+    }
+    return {"status": "failing" if failing else "up", "failing": failing}
