@@ -20,6 +20,7 @@ from ..domain.alert_sms import ALERT_PREFIX
 from ..domain.carrier_input import RECEIPT_STATUSES, CarrierReceipt, IgnoredBecause
 from ..domain.errors import NotFound
 from ..domain.sending import parse_message_id
+from ..domain.time_range import BEIJING_OFFSET, in_range
 from .send_lifecycle import SendLifecycle
 
 RECEIPT_FIELDS = {"message_id", "status", "at"}
@@ -150,7 +151,7 @@ def _is_time(value: object) -> bool:
     if not isinstance(value, str):
         return False
     try:
-        datetime.fromisoformat(value)
+        at = datetime.fromisoformat(value)
     except ValueError:
         return False
-    return True
+    return in_range(at if at.tzinfo else at.replace(tzinfo=BEIJING_OFFSET))

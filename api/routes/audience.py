@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ...domain.audience import Condition
 from ...projections.audience import CustomerRow
 from ..auth import Caller, Services, require_account_access
+from ..bounds import MAX_OFFSET, OFFSET_HELP
 from ..problems import ApiProblem
 from ..schemas import (
     CustomerIn,
@@ -22,6 +23,7 @@ from ..schemas import (
     ReplyResultOut,
     beijing,
 )
+from .accounts import request_id
 
 router = APIRouter(tags=["audience"])
 CONDITIONS = tuple(c.value for c in Condition)
@@ -52,7 +54,7 @@ def list_customers(
     c: Services,
     condition: Annotated[str | None, Query(description=", ".join(CONDITIONS))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> CustomerListOut:
     """The account's synced customers, by condition, with the count for each condition."""
     require_account_access(caller, account_id, c)
@@ -77,7 +79,7 @@ def carrier_replies(body: RepliesIn, caller: Caller, c: Services) -> RepliesOut:
     """Recipients' replies: ``R``, ``TD``, ``T`` and ``退订`` opt the number out of the
     replied account's marketing (or, without ``account_id``, of every account that sent it
     marketing in the last 30 days)."""
-    if caller.kind != "carrier" and not caller.is_operator:
+    if caller.kind != "carrier":
         raise ApiProblem(403, "forbidden", "Only the carrier posts replies.")
     c.catch_up_projections()  # "sent marketing lately" is read from the sends read model
     outcome = c.audience.record_replies(body.replies, c.send_views, c.accounts.exists)
@@ -95,7 +97,7 @@ def list_opt_outs(
     caller: Caller,
     c: Services,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> OptOutListOut:
     """Numbers that opted out of the account's marketing, newest first."""
     require_account_access(caller, account_id, c)
@@ -109,8 +111,10 @@ def list_opt_outs(
 
 
 @router.delete("/v1/accounts/{account_id}/opt-outs/{phone}", status_code=204)
-def remove_opt_out(account_id: UUID, phone: str, caller: Caller, c: Services) -> Response:
+def remove_opt_out(
+    account_id: UUID, phone: str, request: Request, caller: Caller, c: Services
+) -> Response:
     """Take a number off the opt-out list: the account's marketing reaches it again."""
     require_account_access(caller, account_id, c)
-    c.audience.remove_opt_out(account_id, phone, caller.actor)
+    c.audience.remove_opt_out(account_id, phone, caller.actor, request_id(request, "remove"))
     return Response(status_code=204)

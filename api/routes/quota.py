@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from ...domain.ledger import EntryKind
 from ...projections.quota_ledger import LedgerQuery, LedgerRow
 from ..auth import Caller, Services, require_account_access
+from ..bounds import MAX_SEQUENCE
 from ..problems import ApiProblem
 from ..schemas import (
     AccountBalanceOut,
@@ -104,7 +105,9 @@ def ledger(
     kind: Annotated[
         list[str] | None, Query(description="purchase, lock, release, charge, refund")
     ] = None,
-    cursor: Annotated[int, Query(ge=0, description="next_cursor of the previous page")] = 0,
+    cursor: Annotated[
+        int, Query(ge=0, le=MAX_SEQUENCE, description="next_cursor of the previous page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> LedgerPageOut | Response:
     """The quota history, oldest first (Q12). ``Accept: text/csv`` gives the same rows as CSV."""

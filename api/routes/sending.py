@@ -14,6 +14,7 @@ from ...domain.recipients import RejectedInput
 from ...domain.sending import Send, SendStatus, message_id, parse_message_id
 from ...projections.sends import STATUSES, MessageRow, SendRow
 from ..auth import Caller, Principal, Services, require_account_access
+from ..bounds import MAX_MESSAGE_CURSOR, MAX_OFFSET, OFFSET_HELP
 from ..problems import ApiProblem
 from ..schemas import (
     DashboardOut,
@@ -34,7 +35,7 @@ from ..schemas import (
     UpcomingSendsOut,
     beijing,
 )
-from .accounts import keyed_id
+from .accounts import keyed_id, request_id
 from .times import aware
 
 router = APIRouter(tags=["sending"])
@@ -122,19 +123,22 @@ def mass_send(
 
 
 @router.post("/v1/sends/{send_id}/cancel", response_model=SendOut)
-def cancel_send(send_id: UUID, caller: Caller, c: Services) -> SendOut:
+def cancel_send(send_id: UUID, request: Request, caller: Caller, c: Services) -> SendOut:
     """S7, Q11: cancel a send not yet submitted; its locked units are released at once."""
     _owned_send(send_id, caller, c, owner_only=True)
-    return _send_out(c.sending.cancel(send_id, caller.actor))
+    return _send_out(c.sending.cancel(send_id, caller.actor, request_id(request, "cancel")))
 
 
 @router.patch("/v1/sends/{send_id}", response_model=SendOut)
-def reschedule_send(send_id: UUID, body: RescheduleIn, caller: Caller, c: Services) -> SendOut:
+def reschedule_send(
+    send_id: UUID, body: RescheduleIn, request: Request, caller: Caller, c: Services
+) -> SendOut:
     """S7: a new time, only while at least 1 hour remains before the time now scheduled."""
     _owned_send(send_id, caller, c, owner_only=True)
     when = aware(body.scheduled_at)
     assert when is not None
-    return _send_out(c.sending.reschedule(send_id, when, caller.actor))
+    rid = request_id(request, "reschedule")
+    return _send_out(c.sending.reschedule(send_id, when, caller.actor, rid))
 
 
 @router.get("/v1/accounts/{account_id}/sends/upcoming", response_model=UpcomingSendsOut)
@@ -154,7 +158,7 @@ def list_sends(
     c: Services,
     status: Annotated[str | None, Query(description=", ".join(SEND_STATUSES))] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> SendListOut:
     """The account's sends, newest first."""
     require_account_access(caller, account_id, c)
@@ -175,7 +179,7 @@ def send_messages(
     caller: Caller,
     c: Services,
     status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
-    cursor: Annotated[int, Query(ge=-1)] = -1,
+    cursor: Annotated[int, Query(ge=-1, le=MAX_MESSAGE_CURSOR)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MessagePageOut:
     """Per-recipient status, in recipient order; pass ``next_cursor`` for the next page."""
@@ -207,7 +211,7 @@ def carrier_receipts(body: ReceiptsIn, caller: Caller, c: Services) -> ReceiptsO
     """Delivery receipts from the carrier (S10), answered one by one: a receipt counts only
     for a message the carrier was handed that is not final (failures refunded at once, Q7);
     any other is ``ignored`` with its reason and moves nothing."""
-    if caller.kind != "carrier" and not caller.is_operator:
+    if caller.kind != "carrier":
         raise ApiProblem(403, "forbidden", "Only the carrier posts receipts.")
     outcome = c.receipts.record(body.receipts)
     return ReceiptsOut(

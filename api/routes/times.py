@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from ...domain.time_range import RANGE_TEXT, in_range
 from ..problems import ApiProblem
 from ..schemas import BEIJING
 
@@ -20,7 +21,15 @@ def as_instant(text: str, field: str) -> datetime:
             f"{field} must be an ISO 8601 time, e.g. 2026-11-26T09:00:00+08:00.",
             errors=[{"field": field, "code": "validation_error", "message": "not ISO 8601"}],
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    value = value if value.tzinfo else value.replace(tzinfo=BEIJING)
+    if not in_range(value):
+        raise ApiProblem(
+            422,
+            "validation_error",
+            f"{field} must be {RANGE_TEXT}.",
+            errors=[{"field": field, "code": "validation_error", "message": "out of range"}],
+        )
+    return value
 
 
 def aware(value: datetime | None) -> datetime | None:
