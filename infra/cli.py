@@ -33,16 +33,15 @@ def main(log_level: str) -> None:
 )
 def serve(host: str, port: int, api_only: bool) -> None:
     """Run the HTTP API and, unless --api-only, the projections and the send worker."""
-    import uvicorn
-
     from ..api.app import create_app
+    from .http_server import serve as serve_http
 
     settings = Settings()
     container = build(settings)
     if not settings.operator_token:
         click.echo(f"Operator token (SMS_OPERATOR_TOKEN unset): {container.operator_token}")
     click.echo(f"Event store: {settings.database_url}; simulation={settings.simulation}")
-    uvicorn.run(create_app(container, run_projections=not api_only), host=host, port=port)
+    serve_http(create_app(container, run_projections=not api_only), host, port, settings)
 
 
 @main.group()

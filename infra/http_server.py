@@ -1,0 +1,73 @@
+"""Serving the API: uvicorn with deadlines for slow and idle clients, and a connection cap.
+
+uvicorn closes a keep-alive connection some seconds after a response, but a connection that
+never sends a complete request head is held forever: a trial left 200 idle and 51 dribbling
+("slowloris") connections open for good. ``GuardedH11Protocol`` gives every request head a
+deadline from the moment the connection opens (or the previous response ends); trickling
+bytes does not extend it. Beyond ``max_connections`` uvicorn answers 503. Slow request
+bodies and TLS are the reverse proxy's to police (``infra/deploy/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .settings import Settings
+
+
+class GuardedH11Protocol(H11Protocol):
+    header_timeout = 10.0  # set from the settings by ``serve``
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_deadline()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
+            self._cancel_head_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm_head_deadline()  # the next request's head has its own deadline
+
+    def _arm_head_deadline(self) -> None:
+        self._cancel_head_deadline()
+        self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _cancel_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.transport.close()
+
+
+def serve(app: Any, host: str, port: int, settings: Settings) -> None:
+    GuardedH11Protocol.header_timeout = settings.http_header_timeout_seconds
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        http=GuardedH11Protocol,
+        timeout_keep_alive=round(settings.http_keep_alive_seconds),
+        limit_concurrency=settings.http_max_connections,
+        backlog=2048,
+    )
