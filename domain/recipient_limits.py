@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from .scenarios import MassKind, Scenario, TemplateType
+from .scenarios import BusinessKind, MassKind, Scenario, TemplateType
 
 VERIFICATION = "verification"
 MARKETING = "marketing"
@@ -30,6 +30,8 @@ def limit_category(type_: str, kind: str | None, scenario: str | None) -> str | 
     """Which limits a template's messages count against, if any."""
     if type_ == TemplateType.BUSINESS and scenario in VERIFICATION_SCENARIOS:
         return VERIFICATION
+    if type_ == TemplateType.BUSINESS and kind == BusinessKind.VERIFICATION:
+        return VERIFICATION  # the account's own verification codes (T1)
     if type_ == TemplateType.MASS and kind == MassKind.MARKETING:
         return MARKETING
     return None

@@ -16,6 +16,13 @@ class MassKind(StrEnum):
     CUSTOM = "custom"
 
 
+class BusinessKind(StrEnum):
+    """What a business template with the account's own content is for (T1)."""
+
+    VERIFICATION = "verification"  # its own verification codes: S9's 10/hour and 15/day
+    NOTICE = "notice"  # order, logistics and site notices (the default)
+
+
 class Scenario(StrEnum):
     REGISTER = "register"
     RESET_PASSWORD = "reset_password"

@@ -24,7 +24,7 @@ from .errors import (
 from .handled_requests import HandledRequests
 from .prescreen import prescreen
 from .review_time import review_due_at
-from .scenarios import SCENARIO_CONTENT, MassKind, Scenario, TemplateType
+from .scenarios import SCENARIO_CONTENT, BusinessKind, MassKind, Scenario, TemplateType
 from .template_text import check_content, check_signature, placeholders
 
 MAX_REASON = 500
@@ -42,7 +42,7 @@ class TemplateDraft:
     """A valid template text, ready to be submitted: the outcome of ``draft_template``."""
 
     type: TemplateType
-    kind: MassKind | None
+    kind: MassKind | BusinessKind | None
     scenario: Scenario | None
     signature: str
     content: str
@@ -51,33 +51,45 @@ class TemplateDraft:
 def draft_template(
     type_: object, kind: object, scenario: object, signature: object, content: object
 ) -> TemplateDraft:
-    """Check a new template (T1, T2, T3, T8, T11); every problem is listed, nothing stored."""
+    """Check a new template (T1, T2, T3, T8, T11); every problem is listed, nothing stored.
+
+    A business template either names a scenario, whose content is the platform's (T8), or
+    carries the account's own content (its order, logistics or site notices, its own
+    verification text: T1), reviewed like a mass template, of kind ``verification`` or
+    ``notice`` (the default)."""
     problems = Problems()
     template_type = _choice(TemplateType, type_, "type", problems, required=True)
-    mass_kind = scenario_ = None
+    kind_: MassKind | BusinessKind | None = None
+    scenario_ = None
     if template_type is TemplateType.MASS:
-        mass_kind = _choice(MassKind, kind, "kind", problems, required=True)
+        kind_ = _choice(MassKind, kind, "kind", problems, required=True)
         if scenario is not None:
             problems.add(
                 "scenario", "validation_error", "Mass templates have no scenario.",
                 "群发短信模板没有发送场景。",
             )  # fmt: skip
-    elif template_type is TemplateType.BUSINESS:
+    elif template_type is TemplateType.BUSINESS and scenario is not None:
         scenario_ = _choice(Scenario, scenario, "scenario", problems, required=True)
         if kind is not None:
             problems.add(
-                "kind", "validation_error", "Business templates have no kind.",
-                "业务短信模板没有群发类型。",
+                "kind", "validation_error",
+                "A scenario template has no kind; give the account's own content for one.",
+                "业务场景模板没有类型;自定义内容的业务模板才可指定类型。",
             )  # fmt: skip
+    elif template_type is TemplateType.BUSINESS:
+        kind_ = _choice(BusinessKind, kind if kind is not None else "notice", "kind", problems,
+                        required=True)  # fmt: skip
     clean_signature = check_signature(signature, problems)
-    if template_type is TemplateType.BUSINESS:
-        # T8: a business template's content is its scenario's, never typed in
-        clean_content = _fixed_content(scenario_, content, problems) if scenario_ else ""
+    if scenario_ is not None:
+        # T8: a scenario's content is the platform's, never typed in
+        clean_content = _fixed_content(scenario_, content, problems)
+    elif template_type is TemplateType.BUSINESS and scenario is not None:
+        clean_content = ""  # an unknown scenario: its problem is the only one
     else:
         clean_content = check_content(content, problems)
     problems.raise_as_first_code("The template breaks the template rules.")
     assert template_type is not None
-    return TemplateDraft(template_type, mass_kind, scenario_, clean_signature, clean_content)
+    return TemplateDraft(template_type, kind_, scenario_, clean_signature, clean_content)
 
 
 def _fixed_content(scenario: Scenario, content: object, problems: Problems) -> str:
@@ -336,7 +348,9 @@ class Template(Aggregate, HandledRequests):
     # -- internals ----------------------------------------------------------------------
 
     def _prescreen(self, at: datetime) -> None:
-        if self.type != TemplateType.MASS:
+        """T10 on the text the account wrote: mass templates and own-content business ones
+        (a scenario's text is the platform's)."""
+        if self.scenario is not None:
             return
         verdict = prescreen(self.content, signature=self.signature)
         self.trigger_event(

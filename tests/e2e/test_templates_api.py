@@ -138,14 +138,18 @@ WRONG_SHAPES: list[tuple[dict[str, Any], str]] = [
     ({"type": "mass", "signature": "花店", "content": CLEAN_CONTENT}, "kind"),
     ({"type": "mass", "kind": "spam", "signature": "花店", "content": CLEAN_CONTENT}, "kind"),
     ({**mass(), "scenario": "register"}, "scenario"),
-    ({"type": "business", "signature": "花店"}, "scenario"),
+    (
+        {"type": "business", "signature": "花店", "content": CLEAN_CONTENT, "kind": "promo"},
+        "kind",
+    ),  # own content: verification or notice
     ({**business(), "kind": "marketing"}, "kind"),
     (business("lottery"), "scenario"),
 ]
 
 
 def test_T1_types_kinds_and_scenarios_must_match(api: Api) -> None:
-    """T1: type is business or mass; a mass template has a kind, a business one a scenario."""
+    """T1: type is business or mass; a mass template has a kind; a business one a scenario,
+    or its own content with a kind of verification or notice."""
     account_id, key = api.new_account()
     for body, field in WRONG_SHAPES:
         r = post_template(api, account_id, key, body)

@@ -65,15 +65,22 @@ def test_T1_mass_template_needs_a_known_kind(kind: object) -> None:
     assert error.code == "validation_error"
 
 
-@pytest.mark.parametrize("scenario", [None, "", "login", "REGISTER", 2, {"s": "register"}])
-def test_T1_business_template_needs_a_known_scenario(scenario: object) -> None:
+@pytest.mark.parametrize("scenario", ["", "login", "REGISTER", 2, {"s": "register"}])
+def test_T1_a_named_scenario_must_be_a_known_one(scenario: object) -> None:
     error = refusal("business", None, scenario, None)
     assert fields(error)[0] == ("scenario", "validation_error")
     assert error.code == "validation_error"
 
 
+def test_T1_a_business_template_without_a_scenario_needs_its_own_content() -> None:
+    """T1: business covers the account's own notices and codes: without a scenario the
+    content is the account's, checked like a mass template's (T3)."""
+    error = refusal("business", None, None, None)
+    assert fields(error) == [("content", "invalid_content")]
+
+
 def test_T1_T8_business_template_with_an_unknown_scenario_gets_no_content_problem() -> None:
-    """Business content is never typed (T8): a bad scenario is the only problem, not content."""
+    """A scenario's content is never typed (T8): a bad scenario is the only problem."""
     error = refusal("business", None, "login", None)
     assert fields(error) == [("scenario", "validation_error")]
 
