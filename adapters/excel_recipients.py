@@ -44,6 +44,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -170,12 +171,28 @@ def recipients_template() -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class RecipientRow:
+    """One row with a number: its Excel row, the number's cell, and the row's other cells by
+    their column's header (a 姓名 column fills ``#name#``, S3)."""
+
+    row: int
+    phone: str
+    columns: dict[str, str]
+
+
 def read_phone_cells(data: bytes) -> list[tuple[int, str]]:
     """The ``(Excel row, text)`` of each non-blank phone cell of the first sheet, below its header.
 
     Raises ``UnsupportedFile``, ``MissingPhoneColumn``, or ``TooManyRecipients`` as soon as
     the 10,001st number is seen.
     """
+    return [(r.row, r.phone) for r in read_recipient_rows(data)]
+
+
+def read_recipient_rows(data: bytes) -> list[RecipientRow]:
+    """Each row of the first sheet with a non-blank phone cell, below its header, with the
+    row's other cells. Raises as ``read_phone_cells`` does."""
     _check_container(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
@@ -221,8 +238,8 @@ def _check_expansion(members: list[zipfile.ZipInfo]) -> None:
             raise UnsupportedFile("expands_too_large")
 
 
-def _read_first_sheet(workbook: Any) -> list[tuple[int, str]]:
-    """Find the header, then read only the phone column below it; parse failures are corrupt."""
+def _read_first_sheet(workbook: Any) -> list[RecipientRow]:
+    """Find the header, then read the rows below it; parse failures are corrupt."""
     try:
         if not workbook.worksheets:
             raise MissingPhoneColumn()
@@ -230,19 +247,18 @@ def _read_first_sheet(workbook: Any) -> list[tuple[int, str]]:
         # The <dimension> a writer records may be wrong ("A1" for a full sheet), and openpyxl
         # would stop reading there: ignore it and read the rows that are present.
         sheet.reset_dimensions()
-        header_row, column = _find_phone_header(sheet)
-        rows = sheet.iter_rows(
-            min_row=header_row + 1, min_col=column, max_col=column, values_only=True
-        )
-        return _phone_cells(enumerate(rows, header_row + 1))
+        header_row, column, headers = _find_phone_header(sheet)
+        rows = sheet.iter_rows(min_row=header_row + 1, max_col=len(headers), values_only=True)
+        return _recipient_rows(enumerate(rows, header_row + 1), column, headers)
     except (DomainError, MemoryError):
         raise
     except Exception as error:  # e.g. invalid sheet XML, found only while reading it
         raise UnsupportedFile("corrupt") from error
 
 
-def _find_phone_header(sheet: Any) -> tuple[int, int]:
-    """The header is the first non-empty row; return its row and the phone column (1-based)."""
+def _find_phone_header(sheet: Any) -> tuple[int, int, list[str]]:
+    """The header is the first non-empty row; return its row, the phone column (1-based) and
+    every column's header as written (stripped)."""
     for row_number, values in enumerate(sheet.iter_rows(values_only=True), 1):
         _check_row_number(row_number)
         headers = [_normalise_header(v) for v in values]
@@ -251,20 +267,30 @@ def _find_phone_header(sheet: Any) -> tuple[int, int]:
         for accepted in PHONE_HEADERS:  # in order of preference: 手机号码 before 电话号码
             wanted = _normalise_header(accepted)
             if wanted in headers:
-                return row_number, headers.index(wanted) + 1
+                written = ["" if v is None else str(v).strip() for v in values]
+                return row_number, headers.index(wanted) + 1, written
         break
     raise MissingPhoneColumn()
 
 
-def _phone_cells(rows: Iterable[tuple[int, tuple[object, ...]]]) -> list[tuple[int, str]]:
-    """Non-blank cells as text, stopping as soon as there are more than MAX_RECIPIENTS."""
-    cells: list[tuple[int, str]] = []
-    for row_number, (value,) in rows:
+def _recipient_rows(
+    rows: Iterable[tuple[int, tuple[object, ...]]], column: int, headers: list[str]
+) -> list[RecipientRow]:
+    """Rows with a non-blank phone cell, stopping as soon as there are more than
+    MAX_RECIPIENTS."""
+    cells: list[RecipientRow] = []
+    for row_number, values in rows:
         _check_row_number(row_number)
+        value = values[column - 1] if len(values) >= column else None
         text = "" if value is None else _cell_text(value)
         if not text:
             continue
-        cells.append((row_number, text))
+        others = {
+            header: _cell_text(cell)
+            for i, (header, cell) in enumerate(zip(headers, values, strict=False))
+            if i != column - 1 and header and cell is not None
+        }
+        cells.append(RecipientRow(row_number, text, others))
         if len(cells) > MAX_RECIPIENTS:
             raise TooManyRecipients(
                 f"At most {MAX_RECIPIENTS} numbers can be sent to at once; the file has more "

@@ -236,7 +236,11 @@ class MessageAcceptedOut(BaseModel):
 
 class SendIn(Strict):
     template_id: UUID
-    recipients: list[Any] | None = None
+    recipients: list[Any] | None = Field(
+        None,
+        description="Numbers, or {phone, variables} objects: per-recipient variables over "
+        'the send\'s shared ones, e.g. [{"phone": "13812345678", "variables": {"name": "王"}}]',
+    )
     recipients_text: str | None = Field(None, description="One number per line (S2).")
     audience: dict[str, Any] | None = None
     variables: dict[str, Any] | None = None
@@ -257,6 +261,9 @@ class SendAcceptedOut(BaseModel):
     status: str = Field(description="submitting, scheduled or awaiting_provider_review")
     accepted: int
     units: int = Field(description="Charged now, or locked until the send goes out (Q5).")
+    messages_by_units: dict[str, int] = Field(
+        default_factory=dict, description="Q6: how many messages cost 1 unit and how many 2."
+    )
     duplicates: int
     rejected: list[RejectedOut]
     scheduled_at: datetime | None = None
@@ -288,7 +295,14 @@ class SendPlanOut(BaseModel):
     provider_review_until: datetime | None = Field(
         None, description="Marketing: when the provider's review is expected to pass (S8)."
     )
-    text: str = Field(description="The message as recipients will read it.")
+    text: str = Field(
+        description="The message as recipients will read it (with per-recipient variables, "
+        "their placeholders are kept)."
+    )
+    messages_by_units: dict[str, int] = Field(
+        default_factory=dict,
+        description='Q6: how many messages cost 1 unit and how many 2, e.g. {"1": 98, "2": 2}.',
+    )
 
 
 class SendOut(BaseModel):

@@ -83,6 +83,12 @@ class AudienceDirectory(Protocol):
         """The distinct numbers of the account's customers meeting any of ``conditions``."""
         ...
 
+    def named_numbers(
+        self, account_id: str, conditions: Sequence[str]
+    ) -> list[tuple[str, str | None]]:
+        """The same numbers, each with its customer's name (None when it has none)."""
+        ...
+
     def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
         """Which of ``phones`` opted out of the account's marketing."""
         ...

@@ -137,7 +137,8 @@ class SendWorker:
             limited = {i for i in indices if message_id(send.id, i) not in allowed}
         outgoing = [i for i in indices if i not in limited]
         messages = [
-            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text) for i in outgoing
+            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text_of(i))
+            for i in outgoing
         ]
         answers = self.carrier.submit(messages, now) if messages else []
         return [Handover(i, None, RATE_LIMITED) for i in limited] + [

@@ -9,10 +9,10 @@ variables are meant for codes and names, not for carrying text the template revi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import Problems
+from .errors import DomainError, Problems
 from .template_text import PLACEHOLDER, is_signature_bracket, placeholders
 
 ONE_UNIT_LENGTH = 65
@@ -89,3 +89,61 @@ def render(
     if opt_out_line:
         text = f"{text}\n{OPT_OUT_LINE}"
     return RenderedMessage(text, units_for(text))
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with the placeholders named in ``values`` filled in (the others kept)."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class PersonalRendering:
+    """One template rendered for many recipients with their own variables.
+
+    ``form`` is the message with the shared values filled in and each per-recipient
+    placeholder kept; ``values[i]`` fills recipient i's; ``units[i]`` is what its message
+    costs (Q6). ``refused`` are the recipients whose message cannot be made (a missing or bad
+    variable, too long), with the problem that says why."""
+
+    form: str
+    values: tuple[dict[str, str], ...]
+    units: tuple[int, ...]
+    refused: tuple[tuple[int, str, str], ...]  # (recipient index, code, why)
+
+
+def render_each(
+    signature: str,
+    content: str,
+    shared: Mapping[str, object] | None,
+    personal: Sequence[Mapping[str, object]],
+    opt_out_line: bool = False,
+) -> PersonalRendering:
+    """Render the template for each recipient: its own variables over the shared ones."""
+    names = placeholders(content)
+    own = sorted({n for p in personal for n in p if n in names})
+    common = {n: v for n, v in (shared or {}).items() if n not in own}
+    values: list[dict[str, str]] = []
+    units: list[int] = []
+    refused: list[tuple[int, str, str]] = []
+    for index, mine in enumerate(personal):
+        merged = {**(shared or {}), **mine}
+        try:
+            message = render(signature, content, merged, opt_out_line)
+        except DomainError as error:
+            refused.append((index, error.code, error.problems[0].message if error.problems
+                            else error.detail))  # fmt: skip
+            values.append({})
+            units.append(0)
+            continue
+        values.append({n: _as_text(merged[n]) for n in own})
+        units.append(message.units)
+    body = PLACEHOLDER.sub(
+        lambda m: m.group(0) if m.group(1) in own else _as_text(common.get(m.group(1), "")),
+        content,
+    )
+    form = f"【{signature}】{body}" + (f"\n{OPT_OUT_LINE}" if opt_out_line else "")
+    return PersonalRendering(form, tuple(values), tuple(units), tuple(refused))
+
+
+def _as_text(value: object) -> str:
+    return str(value)

@@ -14,7 +14,7 @@ a small aggregate: ``.`` pending, ``s`` sending, ``d`` success (delivered), ``f`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,6 +34,7 @@ from .carrier_input import (
 from .errors import DomainError, InvalidInput, QuotaConflict
 from .handled_requests import HandledRequests
 from .handover import BatchClaim, Handover, HandoverClaim
+from .pricing import fill_placeholders
 from .recipient_limits import RATE_LIMITED
 
 BATCH_SIZE = 100  # S5
@@ -170,6 +171,12 @@ class Send(Aggregate, HandledRequests):
         # added with scheduling (older events have neither: they were submitted at once)
         scheduled_at: datetime | None = None  # S6: submitted at this time; units locked
         review_due_at: datetime | None = None  # S8: when the provider's review passes
+        # added with per-recipient variables (older events have neither: one text for all,
+        # ``units_per_message`` each). ``text`` then keeps the placeholders that differ per
+        # recipient, ``personal[i]`` their values for recipient i, ``unit_counts[i]`` what
+        # message i costs (Q6), as a digit.
+        personal: list[dict[str, str]] | None = None
+        unit_counts: str | None = None
 
     class Rescheduled(Aggregate.Event):
         """S7: the time of a scheduled send changed."""
@@ -216,6 +223,7 @@ class Send(Aggregate, HandledRequests):
             aggregate.started_at = self.timestamp
             aggregate._set(set(self.skipped), MessageStatus.FAILED)
             aggregate.skipped = len(self.skipped)
+            aggregate.skipped_indices = set(self.skipped)
             aggregate.withheld.update(self.skipped)
 
     class HandoverClaimed(Aggregate.Event):
@@ -252,7 +260,7 @@ class Send(Aggregate, HandledRequests):
             aggregate._set(newly_failed, MessageStatus.FAILED)
             aggregate.withheld.update(i for i, why in self.failed if why in NEVER_HANDED_OVER)
             aggregate.batch_times.append(self.timestamp)
-            aggregate.units_refunded += len(newly_failed) * aggregate.units_per_message
+            aggregate.units_refunded += sum(aggregate.units_of(i) for i in newly_failed)
             if aggregate.claim is not None and aggregate.claim.batch == self.batch:
                 aggregate.claim = None
 
@@ -266,7 +274,7 @@ class Send(Aggregate, HandledRequests):
             assert isinstance(aggregate, Send)
             aggregate._set(set(self.delivered), MessageStatus.SUCCESS)
             aggregate._set(set(self.failed), MessageStatus.FAILED)
-            aggregate.units_refunded += len(self.failed) * aggregate.units_per_message
+            aggregate.units_refunded += sum(aggregate.units_of(i) for i in self.failed)
 
     class MessagesExpired(Aggregate.Event):
         """Q8: no receipt 72 hours after submission: unknown, and still charged."""
@@ -291,8 +299,13 @@ class Send(Aggregate, HandledRequests):
         limit_category: str | None = None,
         scheduled_at: datetime | None = None,
         review_due_at: datetime | None = None,
+        personal: list[dict[str, str]] | None = None,
+        unit_counts: str | None = None,
     ) -> None:
         self.account_id = account_id
+        self.personal = personal
+        self.unit_counts = unit_counts
+        self.skipped_indices: set[int] = set()
         self.scheduled_at = scheduled_at
         self.review_due_at = review_due_at
         self.review_passed = False
@@ -334,13 +347,21 @@ class Send(Aggregate, HandledRequests):
         limit_category: str | None = None,
         scheduled_at: datetime | None = None,
         review_due_at: datetime | None = None,
+        personal: Sequence[Mapping[str, str]] | None = None,
+        units: Sequence[int] | None = None,
     ) -> Send:
         """A send accepted whole. The caller, in the same save, charges ``units_charged`` of
-        a send that goes out now, or locks ``units_locked`` of one that waits (S6, S8, Q5)."""
+        a send that goes out now, or locks ``units_locked`` of one that waits (S6, S8, Q5).
+        With per-recipient variables, ``text`` keeps their placeholders, ``personal`` holds
+        each recipient's values and ``units`` what each message costs (Q6)."""
         if not recipients:
             raise InvalidInput("A send needs at least one recipient.")
-        if units_per_message not in (1, 2):
+        if units_per_message not in (1, 2) or any(u not in (1, 2) for u in units or ()):
             raise InvalidInput("A message costs 1 or 2 units (Q6).")
+        for given in (personal, units):
+            if given is not None and len(given) != len(recipients):
+                raise InvalidInput("Per-recipient values must be given for every recipient.")
+        mixed = units is not None and len(set(units)) > 1
         return cls._create(
             cls.Accepted,
             id=send_id,
@@ -356,6 +377,8 @@ class Send(Aggregate, HandledRequests):
             limit_category=limit_category,
             scheduled_at=check_schedule(scheduled_at, at) if scheduled_at else None,
             review_due_at=review_due_at,
+            personal=[dict(p) for p in personal] if personal is not None else None,
+            unit_counts="".join(map(str, units)) if units is not None and mixed else None,
             timestamp=at,
         )
 
@@ -386,12 +409,27 @@ class Send(Aggregate, HandledRequests):
     @property
     def units_charged(self) -> int:
         """Charged at submission (Q5): every message but those skipped."""
-        return (self.total - self.skipped) * self.units_per_message if self.started else 0
+        if not self.started:
+            return 0
+        return self.units_total - sum(self.units_of(i) for i in self.skipped_indices)
 
     @property
     def units_locked(self) -> int:
         """Held for a waiting send (Q5): every message, until it is submitted or cancelled."""
-        return self.total * self.units_per_message if self.waiting else 0
+        return self.units_total if self.waiting else 0
+
+    @property
+    def units_total(self) -> int:
+        """What all its messages cost together (Q6, priced one by one)."""
+        if self.unit_counts is None:
+            return self.total * self.units_per_message
+        return sum(int(u) for u in self.unit_counts)
+
+    def text_of(self, index: int) -> str:
+        """The text recipient ``index`` gets (its own variables filled in)."""
+        if self.personal is None:
+            return self.text
+        return fill_placeholders(self.text, self.personal[index])
 
     @property
     def goes_out_at(self) -> datetime | None:
@@ -603,7 +641,9 @@ class Send(Aggregate, HandledRequests):
 
     def units_of(self, index: int) -> int:
         """What message ``index`` costs (Q6)."""
-        return self.units_per_message
+        if self.unit_counts is None:
+            return self.units_per_message
+        return int(self.unit_counts[index])
 
     def expire(self, now: datetime) -> int:
         """Q8: messages still without a receipt 72 hours after their batch went out become

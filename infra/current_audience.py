@@ -25,6 +25,12 @@ class CurrentAudience:
         self.follower.catch_up()
         return self.queries.numbers(account_id, conditions)
 
+    def named_numbers(
+        self, account_id: str, conditions: Sequence[str]
+    ) -> list[tuple[str, str | None]]:
+        self.follower.catch_up()
+        return self.queries.named_numbers(account_id, conditions)
+
     def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
         self.follower.catch_up()
         return self.queries.opted_out(account_id, phones)

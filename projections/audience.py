@@ -138,6 +138,27 @@ class AudienceQueries:
             )
         return [r[0] for r in rows]
 
+    def named_numbers(
+        self, account_id: str, conditions: Sequence[str]
+    ) -> list[tuple[str, str | None]]:
+        """S4: as ``numbers``, each with the customer's name (of its latest sync that has
+        one: a number synced from two products may carry two names)."""
+        chosen = sorted({parse_condition(c).value for c in conditions})
+        if not chosen:
+            return []
+        marks = ", ".join(["%s"] * len(chosen))
+        with self.db.reading() as tx:
+            rows = tx.execute(
+                f"SELECT phone, name, synced_at FROM customers WHERE account_id = %s "
+                f"AND condition IN ({marks}) ORDER BY synced_at, phone",
+                (account_id, *chosen),
+            )
+        names: dict[str, str | None] = {}
+        for phone, name, _ in rows:
+            if phone not in names or name:
+                names[phone] = name or names.get(phone)
+        return list(names.items())
+
     def customers(
         self, account_id: str, condition: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[CustomerRow]:

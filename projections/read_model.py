@@ -39,3 +39,14 @@ def from_db_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+def add_column(tx: Tx, table: str, column: str, ddl: str) -> None:
+    """Add a column a newer read model has to a table an older one made (rebuilding works
+    too; this saves it). PostgreSQL says IF NOT EXISTS; SQLite is asked what it has."""
+    if tx.dialect == "postgres":
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {ddl}")
+        return
+    present = {row[1] for row in tx.execute(f"PRAGMA table_info({table})")}
+    if column not in present:
+        tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")

@@ -48,9 +48,13 @@ class SendFold:
     def accepted(cls, event: Send.Accepted) -> SendFold:
         waits = event.scheduled_at is not None or event.review_due_at is not None
         total = len(event.recipients)
-        return cls(str(event.originator_id), event.account_id, event.type,
-                   [event.units_per_message] * total, waits, not waits,
-                   [PENDING] * total)  # fmt: skip
+        units = (
+            [int(u) for u in event.unit_counts]
+            if event.unit_counts is not None
+            else [event.units_per_message] * total
+        )
+        return cls(str(event.originator_id), event.account_id, event.type, units, waits,
+                   not waits, [PENDING] * total)  # fmt: skip
 
     @property
     def total(self) -> int:

@@ -22,7 +22,7 @@ from ..domain.sending import (
     message_id,
     waiting_state,
 )
-from .read_model import db_time, from_db_time, timestamp_type
+from .read_model import add_column, db_time, from_db_time, timestamp_type
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 STATUSES = [s.value for s in MessageStatus]
@@ -55,8 +55,11 @@ class SendsReadModel:
                 message_id TEXT PRIMARY KEY, send_id TEXT NOT NULL, idx INTEGER NOT NULL,
                 account_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
                 units INTEGER NOT NULL, product TEXT, reason TEXT, carrier_message_id TEXT,
-                day TEXT NOT NULL, created_at {ts} NOT NULL, submitted_at {ts}, final_at {ts})"""
+                day TEXT NOT NULL, created_at {ts} NOT NULL, submitted_at {ts}, final_at {ts},
+                planned_units INTEGER)"""
         )
+        # added with per-recipient pricing: what the message costs once charged (Q6)
+        add_column(tx, "messages", "planned_units", "INTEGER")
         tx.execute("CREATE INDEX IF NOT EXISTS messages_send ON messages (send_id, status, idx)")
         tx.execute(
             "CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, day, product)"
@@ -122,7 +125,8 @@ class SendsReadModel:
     def _accepted(self, tx: Tx, event: Send.Accepted, at: object) -> None:
         send_id = str(event.originator_id)
         total = len(event.recipients)
-        units = total * event.units_per_message
+        each = _units_each(event)
+        units = sum(each)
         waits = event.scheduled_at is not None or event.review_due_at is not None
         scheduled, review = (
             db_time(t, tx.dialect) if t else None for t in (event.scheduled_at, event.review_due_at)
@@ -145,11 +149,12 @@ class SendsReadModel:
         day = event.timestamp.astimezone(BEIJING).date().isoformat()
         tx.executemany(
             "INSERT INTO messages (message_id, send_id, idx, account_id, phone, status, units, "
-            "product, day, created_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s)",
+            "product, day, created_at, planned_units) "
+            "VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
             [
                 (
                     message_id(event.originator_id, i), send_id, i, event.account_id, phone,
-                    0 if waits else event.units_per_message, event.product, day, at,
+                    0 if waits else each[i], event.product, day, at, each[i],
                 )
                 for i, phone in enumerate(event.recipients)
             ],
@@ -178,8 +183,8 @@ class SendsReadModel:
         which fail at once (opted out since acceptance) and cost nothing."""
         send_id = str(event.originator_id)
         tx.execute(
-            "UPDATE messages SET units = (SELECT units_per_message FROM sends "
-            "WHERE send_id = %s) WHERE send_id = %s",
+            "UPDATE messages SET units = COALESCE(planned_units, (SELECT units_per_message "
+            "FROM sends WHERE send_id = %s)) WHERE send_id = %s",
             (send_id, send_id),
         )
         if event.skipped:
@@ -191,9 +196,9 @@ class SendsReadModel:
             )
         tx.execute(
             "UPDATE sends SET status = 'submitting', units_locked = 0, due_at = NULL, "
-            "goes_out_at = %s, units_charged = (total - %s) * units_per_message "
-            "WHERE send_id = %s",
-            (at, len(event.skipped), send_id),
+            "goes_out_at = %s, units_charged = (SELECT COALESCE(SUM(units), 0) FROM messages "
+            "WHERE send_id = %s) WHERE send_id = %s",
+            (at, send_id, send_id),
         )
 
     def _messages(
@@ -246,6 +251,13 @@ class SendsReadModel:
                 counts["failed"], counts["unknown"], int(refunded), expiry, send_id,
             ),
         )  # fmt: skip
+
+
+def _units_each(event: Send.Accepted) -> list[int]:
+    """What each message of the send costs (Q6): priced one by one, or all alike."""
+    if event.unit_counts is not None:
+        return [int(u) for u in event.unit_counts]
+    return [event.units_per_message] * len(event.recipients)
 
 
 @dataclass(frozen=True)

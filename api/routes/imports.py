@@ -7,16 +7,17 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from ...adapters.excel_recipients import (
     MAX_FILE_BYTES,
     UnsupportedFile,
-    read_phone_cells,
+    read_recipient_rows,
     recipients_template,
 )
+from ...commands.recipient_sources import SheetRows
 from ..auth import Caller, Services, require_account_access
 from ..problems import ApiProblem, problem_errors
 from ..schemas import SendAcceptedOut, SendIn, SendPlanOut
@@ -42,8 +43,25 @@ def download_template(caller: Caller) -> Response:
     )
 
 
+FORM_FIELDS = {"file", "template_id", "variables", "scheduled_at", "product", "dry_run"}
+
+
+async def known_form_fields(request: Request) -> None:
+    """Refuse a form with a field the import does not take: a typo such as ``dryrun=true``
+    must not turn a dry run into a real send."""
+    form = await request.form()
+    unknown = sorted(set(form.keys()) - FORM_FIELDS)
+    if unknown:
+        raise ApiProblem(
+            422, "validation_error", f"Unknown form fields: {', '.join(unknown)}.",
+            errors=[{"field": name, "code": "validation_error", "message": "unknown field"}
+                    for name in unknown],
+        )  # fmt: skip
+
+
 @router.post(
     "/v1/accounts/{account_id}/sends/import",
+    dependencies=[Depends(known_form_fields)],
     status_code=202,
     response_model=SendAcceptedOut,
     responses={200: {"model": SendPlanOut, "description": "dry_run: the plan, nothing stored"}},
@@ -61,7 +79,10 @@ def import_send(
     dry_run: Annotated[bool, Form()] = False,
 ) -> SendAcceptedOut | JSONResponse:
     """A mass send to the numbers of an Excel file (S3), as ``POST .../sends`` otherwise.
-    Rows that are not mainland mobiles come back in ``rejected`` with their row number."""
+    Rows that are not mainland mobiles come back in ``rejected`` with their row number;
+    columns headed like the template's placeholders (姓名 for ``#name#``) fill each row's own
+    variables. A form field this operation does not take is refused (422), like an unknown
+    JSON field."""
     require_account_access(caller, account_id, c)
     try:
         body = SendIn(
@@ -71,14 +92,14 @@ def import_send(
     except ValidationError as invalid:
         raise ApiProblem(422, "validation_error", str(invalid)) from None
     try:
-        rows = read_phone_cells(file.file.read(MAX_FILE_BYTES + 1))
+        rows = read_recipient_rows(file.file.read(MAX_FILE_BYTES + 1))
     except UnsupportedFile as refused:
         status = STATUS_BY_REASON.get(refused.reason, 422)
         errors = problem_errors(refused.problems)
         raise ApiProblem(
             status, refused.code, refused.detail, reason=refused.reason, errors=errors
         ) from None
-    return mass_send(account_id, body, caller, c, keyed_id(request, "send"), recipient_rows=rows)
+    return mass_send(account_id, body, caller, c, keyed_id(request, "send"), SheetRows(rows))
 
 
 def _variables(text: str | None) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from ...commands.recipient_sources import Audience, Numbers, RecipientSource, TypedNumbers
 from ...domain.recipients import RejectedInput
 from ...domain.sending import Send, SendStatus, message_id, parse_message_id
 from ...projections.sends import STATUSES, MessageRow, SendRow
@@ -77,24 +78,48 @@ def send_mass(
     return mass_send(account_id, body, caller, c, keyed_id(request, "send"))
 
 
+def recipient_source(body: SendIn) -> RecipientSource | None:
+    """The one source of recipients the body names; 422 when it names several."""
+    given = [
+        source
+        for present, source in (
+            (body.recipients is not None, lambda: Numbers(body.recipients or [])),
+            (body.recipients_text is not None, lambda: TypedNumbers(body.recipients_text or "")),
+            (body.audience is not None, lambda: Audience(body.audience)),
+        )
+        if present
+    ]
+    if len(given) > 1:
+        raise ApiProblem(
+            422, "validation_error",
+            "Give one of recipients, recipients_text, a file or audience, not several.",
+            errors=[{"field": "recipients", "code": "validation_error",
+                     "message": "more than one source of recipients"}],
+        )  # fmt: skip
+    return given[0]() if given else None
+
+
 def mass_send(
     account_id: UUID,
     body: SendIn,
     caller: Principal,
     c: Any,
     send_id: UUID | None,
-    recipient_rows: list[tuple[int, str]] | None = None,
+    source: RecipientSource | None = None,
 ) -> SendAcceptedOut | JSONResponse:
-    """The dry run or the send, for the JSON route and the Excel import (``recipient_rows``)
-    alike."""
-    recipients = {
-        "recipients": body.recipients, "recipients_text": body.recipients_text,
-        "audience": body.audience, "recipient_rows": recipient_rows,
-    }  # fmt: skip
+    """The dry run or the send, for the JSON route and the Excel import (``source``) alike."""
+    chosen = source or recipient_source(body)
+    if chosen is None:
+        raise ApiProblem(
+            422, "validation_error",
+            "A mass send needs recipients (a list), recipients_text (one per line), a file, "
+            "or an audience.",
+            errors=[{"field": "recipients", "code": "validation_error", "message": "missing"}],
+        )  # fmt: skip
     if body.dry_run:
         plan = c.sending.plan_mass(
-            account_id, body.template_id, variables=body.variables, product=body.product,
-            scheduled_at=aware(body.scheduled_at), **recipients,
+            account_id, body.template_id, chosen, body.variables, body.product,
+            scheduled_at=aware(body.scheduled_at),
         ).plan  # fmt: skip
         out = SendPlanOut(
             accepted=plan.accepted, units=plan.units, units_per_message=plan.units_per_message,
@@ -103,23 +128,28 @@ def mass_send(
             rate_limited=list(plan.rate_limited), goes_out_at=beijing(plan.goes_out_at),
             scheduled_at=_maybe(plan.scheduled_at),
             provider_review_until=_maybe(plan.review_due_at), text=plan.text,
+            messages_by_units=_by_units(plan.messages_by_units),
         )  # fmt: skip
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     accepted = c.sending.send_mass(
-        account_id, body.template_id, variables=body.variables, product=body.product,
-        actor=caller.actor, send_id=send_id, scheduled_at=aware(body.scheduled_at),
-        **recipients,
+        account_id, body.template_id, chosen, body.variables, body.product, caller.actor,
+        send_id, scheduled_at=aware(body.scheduled_at),
     )  # fmt: skip
     return SendAcceptedOut(
         send_id=str(accepted.send.id),
         status=accepted.send.status.value,
         accepted=accepted.plan.accepted,
         units=accepted.plan.units,
+        messages_by_units=_by_units(accepted.plan.messages_by_units),
         duplicates=accepted.plan.duplicates,
         rejected=_rejected(accepted.plan.rejected),
         scheduled_at=_maybe(accepted.send.scheduled_at),
         goes_out_at=_maybe(accepted.send.goes_out_at),
     )
+
+
+def _by_units(counts: dict[int, int]) -> dict[str, int]:
+    return {str(units): n for units, n in counts.items()}
 
 
 @router.post("/v1/sends/{send_id}/cancel", response_model=SendOut)

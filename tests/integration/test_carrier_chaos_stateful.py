@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.errors import DomainError
 from smsplat.domain.sending import message_id
 from smsplat.infra.bootstrap import Container
@@ -80,9 +81,14 @@ class CarrierChaosMachine(RuleBasedStateMachine):
         when = None if hours_ahead is None else self.clock.now() + timedelta(hours=hours_ahead)
         try:
             accepted = self.c.sending.send_mass(
-                self.account, self.templates[kind], numbers, None, None, "site", "account",
+                self.account,
+                self.templates[kind],
+                Numbers(numbers),
+                None,
+                "site",
+                "account",
                 scheduled_at=when,
-            )  # fmt: skip
+            )
         except DomainError:
             return  # refused whole (every number opted out): nothing stored
         self.sends.append(accepted.send.id)

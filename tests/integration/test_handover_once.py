@@ -15,6 +15,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 from smsplat.api.app import create_app
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.commands.send_worker import SendWorker
 from smsplat.domain.sending import message_id
 from smsplat.infra.bootstrap import Container
@@ -60,9 +61,14 @@ def test_S5_two_workers_and_the_moving_clock_hand_each_message_over_once(
                 # every other send is scheduled a minute ahead
                 scheduled = c.clock.now() + timedelta(minutes=1) if n % 2 else None
                 accepted = c.sending.send_mass(
-                    account, template, numbers, None, None, "site", "account",
+                    account,
+                    template,
+                    Numbers(numbers),
+                    None,
+                    "site",
+                    "account",
                     scheduled_at=scheduled,
-                )  # fmt: skip
+                )
                 expected += [message_id(accepted.send.id, i) for i in range(len(numbers))]
                 r = http.post("/v1/sim/clock", json={"advance_seconds": 61}, headers=headers)
                 assert r.status_code == 200, r.text

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.ledger import Reference
 from smsplat.domain.sending import Send, message_id
 from smsplat.infra.bootstrap import Container
@@ -43,7 +44,7 @@ def _handed_over_send(c: Container, recipients: int = 5) -> Send:
     )
     c.templates.approve(template.id, "operator")
     numbers = [f"1393123{n:04d}" for n in range(1000, 1000 + recipients)]
-    accepted = c.sending.send_mass(account, template.id, numbers, None, None, "site", "account")
+    accepted = c.sending.send_mass(account, template.id, Numbers(numbers), None, "site", "account")
     c.run_due_work()
     send = c.quota.send(accepted.send.id)
     assert send.counts()["sending"] == recipients

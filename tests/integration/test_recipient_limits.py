@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.sending import message_id
 from smsplat.infra.bootstrap import Container
 
@@ -63,18 +64,18 @@ def test_S9_marketing_three_a_day_per_number(any_container: Container) -> None:
                                        "content": "会员日全场八折。"})  # fmt: skip
     others = ["13912340005", "13912340006"]
     for _ in range(3):
-        c.sending.send_mass(account, marketing, [PHONE], None, None, "site", "a")
+        c.sending.send_mass(account, marketing, Numbers([PHONE]), None, "site", "a")
     _after_provider_review(c)
-    plan = c.sending.plan_mass(account, marketing, [PHONE, *others], None, None).plan
+    plan = c.sending.plan_mass(account, marketing, Numbers([PHONE, *others]), None).plan
     assert plan.rate_limited == (PHONE,)  # the dry run says so before anything is stored
-    fourth = c.sending.send_mass(account, marketing, [PHONE, *others], None, None, "site", "a")
+    fourth = c.sending.send_mass(account, marketing, Numbers([PHONE, *others]), None, "site", "a")
     _after_provider_review(c)
     send = c.quota.send(fourth.send.id)
     assert send.message_status(0).value == "failed" and send.units_refunded == 1
     assert send.counts()["failed"] == 1
     notice = _template(c, account, {"type": "mass", "kind": "notice", "signature": "花店",
                                     "content": "本周六照常营业。"})  # fmt: skip
-    sent = c.sending.send_mass(account, notice, [PHONE], None, None, "site", "a")
+    sent = c.sending.send_mass(account, notice, Numbers([PHONE]), None, "site", "a")
     c.run_due_work()
     assert c.quota.send(sent.send.id).counts()["failed"] == 0
 

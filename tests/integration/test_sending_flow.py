@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.ledger_audit import audit_ledger
 
@@ -34,7 +35,7 @@ def test_S5_S10_Q7_Q8_a_mass_send_to_the_last_receipt(container: Container) -> N
     template = approved_template(c, account, MASS)
     numbers = [f"1381234{n:04d}" for n in range(5, 255)]  # 250 ordinary numbers
     numbers += ["13800000001", "13800000002", "13800000003"]  # fail, silent, refused
-    accepted = c.sending.send_mass(account, template, numbers, None, None, "site", "account")
+    accepted = c.sending.send_mass(account, template, Numbers(numbers), None, "site", "account")
     send_id = accepted.send.id
     assert accepted.plan.accepted == 253 and accepted.plan.units == 253  # Q5: charged at once
     assert c.quota.balance(account).available == 1000 - 253

@@ -9,6 +9,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.recipient_sources import Audience, Numbers
 from smsplat.domain.errors import DomainError
 from smsplat.domain.sending import SendStatus
 from smsplat.infra.bootstrap import Container
@@ -40,9 +41,14 @@ def test_S6_a_scheduled_send_survives_a_restart_and_goes_out_at_its_time(pg_url:
         account = funded_account(first)
         template = approved_template(first, account, MASS)
         accepted = first.sending.send_mass(
-            account, template, NUMBERS, None, None, "site", "account",
+            account,
+            template,
+            Numbers(NUMBERS),
+            None,
+            "site",
+            "account",
             scheduled_at=START + timedelta(hours=2),
-        )  # fmt: skip
+        )
         send_id = accepted.send.id
         first.run_due_work()
         assert first.carrier.handovers == 0
@@ -76,9 +82,14 @@ def test_S7_Q11_a_cancel_racing_the_send_at_its_time_has_one_outcome(
     outcomes: list[str] = []
     for round_ in range(6):
         accepted = c.sending.send_mass(
-            account, template, NUMBERS[:3], None, None, "site", "account",
+            account,
+            template,
+            Numbers(NUMBERS[:3]),
+            None,
+            "site",
+            "account",
             scheduled_at=clock.now() + timedelta(minutes=10),
-        )  # fmt: skip
+        )
         c.catch_up_projections()
         clock.advance(10 * 60)
         gate = threading.Barrier(2)
@@ -124,15 +135,15 @@ def test_Q12_waiting_sends_audiences_and_opt_outs_rebuild_to_what_was_live(
         c.audience.sync_customer(account, condition, number, "site", f"客户{i}", "account")
     c.audience.opt_out(account, NUMBERS[1], "reply", "TD")
     soon = clock.now() + timedelta(hours=2)
-    scheduled = c.sending.send_mass(account, notice, NUMBERS[:4], None, None, "site", "a",
+    scheduled = c.sending.send_mass(account, notice, Numbers(NUMBERS[:4]), None, "site", "a",
                                     scheduled_at=soon)  # fmt: skip
-    cancelled = c.sending.send_mass(account, notice, NUMBERS[4:6], None, None, None, "a",
+    cancelled = c.sending.send_mass(account, notice, Numbers(NUMBERS[4:6]), None, None, "a",
                                     scheduled_at=soon)  # fmt: skip
     c.sending.cancel(cancelled.send.id, "a")
     c.sending.reschedule(scheduled.send.id, soon + timedelta(hours=1), "a")
-    c.sending.send_mass(account, marketing, None, None, None, "site", "a",
-                        audience={"conditions": ["site_member", "game_player"]})  # fmt: skip
-    waiting = c.sending.send_mass(account, marketing, NUMBERS[10:14], None, None, "site", "a",
+    members = Audience({"conditions": ["site_member", "game_player"]})
+    c.sending.send_mass(account, marketing, members, None, "site", "a")
+    waiting = c.sending.send_mass(account, marketing, Numbers(NUMBERS[10:14]), None, "site", "a",
                                   scheduled_at=soon)  # fmt: skip
     c.audience.opt_out(account, NUMBERS[11], "reply", "R")  # opts out while it waits
     c.run_due_work()

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from smsplat.domain.errors import DomainError
-from smsplat.domain.pricing import MAX_RENDERED_LENGTH, render, units_for
+from smsplat.domain.pricing import (
+    MAX_RENDERED_LENGTH,
+    fill_placeholders,
+    render,
+    render_each,
+    units_for,
+)
 
 
 def test_Q6_sixty_five_characters_cost_one_unit_sixty_six_cost_two() -> None:
@@ -56,3 +64,39 @@ def test_a_message_longer_than_two_units_is_refused() -> None:
 
 def test_numbers_are_accepted_as_variable_values() -> None:
     assert render("花店", "验证码#code#", {"code": 123456}).text == "【花店】验证码123456"
+
+
+# -- per-recipient variables (Q6 per message) ---------------------------------------------------
+
+
+@given(
+    names=st.lists(
+        st.one_of(st.none(), st.text(alphabet="王李欧阳慧明华ab", min_size=1, max_size=30)),
+        min_size=1,
+        max_size=12,
+    ),
+    marketing=st.booleans(),
+)
+def test_Q6_each_recipients_message_is_the_form_filled_and_priced_alone(
+    names: list[str | None], marketing: bool
+) -> None:
+    """What a recipient gets is exactly what rendering its own variables over the shared
+    ones gives, and costs what that text costs; one that cannot be made is refused alone."""
+    content = "尊敬的#name#,本店会员日全场九折,新品已到店,凭本短信到店另有小礼品相送。"
+    personal = [{"name": n} if n is not None else {} for n in names]
+    result = render_each("花店", content, {"name": "会员"}, personal, marketing)
+    refused = {index for index, _, _ in result.refused}
+    for index, mine in enumerate(personal):
+        expected = render("花店", content, {"name": "会员", **mine}, marketing)
+        if index in refused:
+            continue
+        assert fill_placeholders(result.form, result.values[index]) == expected.text
+        assert result.units[index] == expected.units
+
+
+def test_Q6_a_recipient_without_a_needed_variable_is_refused_alone() -> None:
+    result = render_each("花店", "您好#name#,您的订单#order#已发货。", {"order": "A1"},
+                         [{"name": "王"}, {}])  # fmt: skip
+    assert [(i, code) for i, code, _ in result.refused] == [(1, "missing_variable")]
+    assert result.form == "【花店】您好#name#,您的订单A1已发货。"
+    assert result.values[0] == {"name": "王"}
