@@ -179,7 +179,9 @@ def test_a_restart_under_load_applies_every_command_exactly_once(cluster: Privat
             t.start()
         assert wait_until(lambda: len(answered) >= 16)  # under way
         cluster.stop()
-        time.sleep(3)  # an outage of a few seconds (the clients keep trying meanwhile)
+        # The outage lasts until health has said so (the clients keep trying meanwhile); a
+        # fixed pause could end before a busy machine's watcher asked even once.
+        assert wait_until(lambda: 503 in health_seen, timeout=120), health_seen
         cluster.start()
         for t in threads:
             t.join(300)
