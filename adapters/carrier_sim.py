@@ -27,6 +27,9 @@ REFUSED = "carrier_refused"
 class SimulatedCarrier:
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
+
+    def create_tables(self) -> None:
+        db = self.db
         ts = "TIMESTAMPTZ" if db.dialect == "postgres" else "TEXT"
         with db.transaction() as tx:
             tx.execute(

@@ -62,7 +62,9 @@ class StoredSimulatedTime:
 
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
-        with db.transaction() as tx:
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as tx:
             tx.execute(
                 "CREATE TABLE IF NOT EXISTS simulated_clock "
                 "(id INTEGER PRIMARY KEY, now TEXT NOT NULL)"

@@ -24,8 +24,8 @@ from eventsourcing.application import Application
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.serializer import Serializer
 
-from ..projections import tracking
-from .sql import SqlDatabase
+from ..commands.ports import Notified
+from .tracking import SqlTracking
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +136,33 @@ class CommandConsumer:
 
 
 class EventPublisher:
-    def __init__(self, bootstrap: str, apps: Sequence[Application[UUID]], db: SqlDatabase) -> None:
-        self.apps = apps
-        self.db = db
+    """Every stored event of one application to ``sms.events``: a handler of that
+    application's log follower (``adapters/log_follower.py``). The batch is published with
+    ``acks=all`` and flushed before the tracking row moves: at least once, never skipped."""
+
+    topics = None  # every event
+
+    def __init__(self, bootstrap: str, app: Application[UUID], tracking: SqlTracking) -> None:
+        self.app = app
+        self.name = f"kafka_events:{app.name}"
+        self.tracking = tracking
         self.bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
         self._accounts: dict[UUID, str] = {}
 
     def create_tables(self) -> None:
-        with self.db.transaction() as tx:
-            for app in self.apps:
-                tracking.ensure(tx, _name(app), app.name)
+        self.tracking.ensure(self.name, self.app.name)
 
-    def run_once(self) -> int:
-        return sum(self._publish(app) for app in self.apps)
+    def position(self) -> int:
+        return self.tracking.position(self.name)
+
+    def process(self, start: int, batch: Sequence[Notified]) -> None:
+        for item in batch:
+            envelope = self._envelope(item.event)
+            self.producer.send(EVENTS, envelope, key=envelope["account_id"] or "")
+        self.producer.flush()  # acknowledged (acks=all) before the position moves
+        # False: another publisher sent them too (at least once: deduped on event_id)
+        self.tracking.advance(self.name, start, batch[-1].position)
 
     def close(self) -> None:
         if self._producer is not None:
@@ -162,27 +175,7 @@ class EventPublisher:
             self._producer = producer(self.bootstrap)
         return self._producer
 
-    def _publish(self, app: Application[UUID]) -> int:
-        with self.db.reading() as tx:
-            start = tracking.position(tx, _name(app))
-        notifications = app.recorder.select_notifications(
-            start=start, limit=BATCH, inclusive_of_start=False
-        )
-        if not notifications:
-            return 0
-        for notification in notifications:
-            event = app.mapper.to_domain_event(notification)
-            envelope = self._envelope(app, event)
-            self.producer.send(EVENTS, envelope, key=envelope["account_id"] or "")
-        self.producer.flush()  # acknowledged (acks=all) before the position moves
-        try:
-            with self.db.transaction() as tx:
-                tracking.advance(tx, _name(app), start, notifications[-1].id)
-        except tracking.StaleTracking:
-            pass  # another publisher sent them too: at least once, deduped on event_id
-        return len(notifications)
-
-    def _envelope(self, app: Application[UUID], event: Any) -> dict[str, Any]:
+    def _envelope(self, event: Any) -> dict[str, Any]:
         data = {k: v for k, v in event.__dict__.items()
                 if k not in ("originator_id", "originator_version", "timestamp")}  # fmt: skip
         return {
@@ -190,22 +183,22 @@ class EventPublisher:
                 uuid5(NAMESPACE_URL, f"{event.originator_id}:{event.originator_version}")
             ),
             "type": type(event).__qualname__,
-            "account_id": self._account_of(app, event),
+            "account_id": self._account_of(event),
             "aggregate_id": str(event.originator_id),
             "aggregate_version": event.originator_version,
             "occurred_at": event.timestamp.isoformat(),
             "data": data,
         }
 
-    def _account_of(self, app: Application[UUID], event: Any) -> str | None:
+    def _account_of(self, event: Any) -> str | None:
         """Most events name their account; a quota pool's entries do not (the pool does)."""
         account = getattr(event, "account_id", None)
         if account:
             return str(account)
-        if app.name == "accounts":
+        if self.app.name == "accounts":
             return str(event.originator_id)
         if event.originator_id not in self._accounts:
-            aggregate: object = app.repository.get(event.originator_id, version=1)
+            aggregate: object = self.app.repository.get(event.originator_id, version=1)
             self._accounts[event.originator_id] = str(getattr(aggregate, "account_id", ""))
         return self._accounts[event.originator_id] or None
 
@@ -213,7 +206,3 @@ class EventPublisher:
 def event_id(aggregate_id: UUID, version: int) -> str:
     """The same for every delivery of one stored event."""
     return str(uuid5(NAMESPACE_URL, f"smsplat:event:{aggregate_id}:{version}"))
-
-
-def _name(app: Application[UUID]) -> str:
-    return f"kafka_events:{app.name}"

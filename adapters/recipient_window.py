@@ -21,6 +21,9 @@ CHUNK = 500
 class RecipientWindow:
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
+
+    def create_tables(self) -> None:
+        db = self.db
         ts = "TIMESTAMPTZ" if db.dialect == "postgres" else "TEXT"
         with db.transaction() as tx:
             tx.execute(

@@ -37,9 +37,7 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
         records = BackgroundLoop("idempotency-records", container.idempotency.save_unsaved, 1.0)
         records.start()
         if run_projections:
-            container.start_projections()
-            container.start_sending()
-            container.start_kafka()
+            container.loops.start()
         yield
         records.stop()
         upkeep.stop()

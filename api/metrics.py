@@ -25,10 +25,8 @@ class ProjectionLagCollector(Collector):
             "Events stored but not yet applied, per read model",
             labels=["read_model"],
         )
-        for follower in self.container.followers:
-            head = follower.head()
-            for name, position in follower.positions().items():
-                lag.add_metric([name], head - position)
+        for name, (position, head) in self.container.read_models.positions().items():
+            lag.add_metric([name], head - position)
         yield lag
 
 

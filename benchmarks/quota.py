@@ -60,7 +60,7 @@ def run() -> None:
             )
 
         started = time.perf_counter()
-        events = c.rebuild_projections()
+        events = c.read_models.rebuild()
         elapsed = time.perf_counter() - started
         print(f"  read-model rebuild           {events / elapsed:8.0f} events/s ({events} events)")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -59,7 +59,6 @@ class AccountsApp(ContextApplication):
                 return True
 
             self._update(account_id, reissue)
-        self.changed()
         return NewAccount(account_id, api_key)
 
     def activate_product(self, account_id: UUID, product: object, actor: str) -> list[str]:
@@ -121,4 +120,4 @@ class AccountsApp(ContextApplication):
         return self.account(account_id).verification_phone
 
     def _update(self, account_id: UUID, decide: Callable[[Account], bool]) -> Account:
-        return update(self, lambda: self.account(account_id), decide, self.changed)
+        return update(self, lambda: self.account(account_id), decide)

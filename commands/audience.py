@@ -109,7 +109,7 @@ class AudienceApp(ContextApplication):
             # on its version and load() then finds the stored one
             return created or customer.resync(details, actor, self.clock.now())
 
-        customer = update(self, load, decide, self.changed)
+        customer = update(self, load, decide)
         return customer, created
 
     def customer(self, customer_id: UUID, owner: UUID | None = None) -> Customer:
@@ -137,7 +137,7 @@ class AudienceApp(ContextApplication):
             changed = opt_out.opt_out(source_, text, self.clock.now())
             return changed
 
-        update(self, load, decide, self.changed)
+        update(self, load, decide)
         return changed
 
     def remove_opt_out(
@@ -159,7 +159,7 @@ class AudienceApp(ContextApplication):
             opt_out.remove(actor, self.clock.now(), request_id)
             return True
 
-        update(self, load, decide, self.changed)
+        update(self, load, decide)
 
     def opt_out_record(self, account_id: UUID, phone: object) -> OptOut | None:
         """The number's opt-out record for the account (active or not), from the event store."""

@@ -1,5 +1,6 @@
 """What every bounded context's eventsourcing application shares: the service clock, an
-aggregate cache, and a listener told after each save (so in-process followers wake at once)."""
+aggregate cache, and a listener told after each save that stored events (so in-process
+followers wake at once)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Recording
 
 from .ports import ChangeListener, Clock
 
@@ -21,7 +23,8 @@ class ContextApplication(Application[UUID]):
         self.clock = clock
         self.on_change = on_change
 
-    def changed(self) -> None:
-        """Tell the in-process followers that events were stored."""
-        if self.on_change is not None:
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """The library's hook after every save that stored events: wake the in-process
+        followers (no command has to remember to)."""
+        if recordings and self.on_change is not None:
             self.on_change()

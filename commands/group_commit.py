@@ -115,7 +115,6 @@ class GroupCommitter:
                 self.quota.save(*[p for p in pools.values() if p.pending_events], *new_sends)
             except IntegrityError:
                 continue
-            self.quota.changed()
             for request, send, charged in decided:
                 request.result.set_result(
                     (send, charged or QuotaChange("", 0, self.quota.balance(request.account_id)))

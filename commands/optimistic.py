@@ -25,7 +25,6 @@ def update(
     app: Application[Any],
     load: Callable[[], A],
     decide: Callable[[A], bool],
-    on_saved: Callable[[], None] | None = None,
 ) -> A:
     """Apply ``decide`` (True: it recorded events) to a freshly loaded aggregate and save it."""
     for _ in range(MAX_ATTEMPTS):
@@ -36,7 +35,5 @@ def update(
             app.save(aggregate)  # type: ignore[arg-type]
         except IntegrityError:
             continue
-        if on_saved is not None:
-            on_saved()
         return aggregate
     raise KeptChanging("the aggregate kept changing concurrently")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -91,4 +91,22 @@ class AudienceDirectory(Protocol):
 
     def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
         """Which of ``phones`` opted out of the account's marketing."""
+        ...
+
+
+@dataclass(frozen=True)
+class Notified:
+    """One stored event and its position in its application's notification log."""
+
+    position: int
+    event: Any
+
+
+class Tracking(Protocol):
+    """How far a handler of the event log has taken effect (a row per handler)."""
+
+    def position(self, name: str) -> int: ...
+
+    def advance(self, name: str, expected: int, new: int) -> bool:
+        """Compare-and-set: False when another follower moved it first."""
         ...

@@ -178,7 +178,6 @@ class QuotaApp(ContextApplication):
             self.save(*([pool] if entries and pool is not None else []), *others)
         except IntegrityError:
             return False
-        self.changed()
         return True
 
     def pool_for(self, account_id: UUID) -> QuotaPool:
@@ -239,7 +238,6 @@ class QuotaApp(ContextApplication):
                     return stored
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
-            self.changed()
             if not mine:
                 return QuotaChange("", pool.version, pool.balance)
             return QuotaChange(mine[0].entry_id, mine[0].originator_version, pool.balance)

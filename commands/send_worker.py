@@ -1,11 +1,11 @@
 """The send worker: hands accepted sends to the carrier, batch by batch (S5), once.
 
-It follows the quota application's notification log for sends released to the carrier
-(``Send.Accepted`` of a send going out at once, ``Send.SubmissionStarted`` of one whose time
-came) and for ``QuotaPool.LowBalanceAlerted`` (whose alert SMS it sends, Q9). For each send it
-claims the next batch, hands it over, records the carrier's answers (refunding refusals in
-the same save), and repeats; only when the whole send is handed over does its tracking row
-move.
+It is a handler of the quota application's log follower (``adapters/log_follower.py``), for
+the sends released to the carrier (``Send.Accepted`` of a send going out at once,
+``Send.SubmissionStarted`` of one whose time came) and ``QuotaPool.LowBalanceAlerted`` (whose
+alert SMS it sends, Q9). For each send it claims the next batch, hands it over, records the
+carrier's answers (refunding refusals in the same save), and repeats; only when the whole
+send is handed over does its tracking row move.
 
 A carrier deduplicates nothing, so the claim is what makes a hand-over happen once: any
 number of workers (threads, processes, the simulated clock's stepping) may follow the log, and
@@ -21,20 +21,19 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.utils import get_topic
 
-from ..adapters.sql import SqlDatabase
 from ..domain.errors import QuotaConflict
 from ..domain.handover import Handover
 from ..domain.quota import QuotaPool
 from ..domain.recipient_limits import RATE_LIMITED
 from ..domain.sending import Send, message_id
-from ..projections import tracking
 from .alert_handover import AlertHandover
-from .ports import Carrier, Clock, OutgoingMessage, RecipientLimits
+from .ports import Carrier, Clock, Notified, OutgoingMessage, RecipientLimits, Tracking
 from .quota import QuotaApp
 from .send_lifecycle import SendLifecycle
 
@@ -56,62 +55,46 @@ def worker_name() -> str:
 
 
 class SendWorker:
+    name = NAME
+    topics = TOPICS
+
     def __init__(
         self,
         quota: QuotaApp,
         lifecycle: SendLifecycle,
         alerts: AlertHandover,
         carrier: Carrier,
-        db: SqlDatabase,
         clock: Clock,
         limits: RecipientLimits,
+        tracking: Tracking,
     ) -> None:
         self.quota = quota
         self.lifecycle = lifecycle
         self.carrier = carrier
         self.limits = limits
-        self.db = db
         self.clock = clock
-        self.name = worker_name()
+        self.tracking = tracking
+        self.worker = worker_name()
         self.alerts = alerts
 
-    def create_tables(self) -> None:
-        with self.db.transaction() as tx:
-            tracking.ensure(tx, NAME, self.quota.name)
-
     def position(self) -> int:
-        with self.db.reading() as tx:
-            return tracking.position(tx, NAME)
+        return self.tracking.position(NAME)
 
-    def run_once(self, limit: int = 20) -> int:
-        """Hand over what was released since the last run; returns the notifications done."""
-        start = self.position()
-        notifications = self.quota.recorder.select_notifications(
-            start=start, limit=limit, topics=TOPICS, inclusive_of_start=False
-        )
+    def process(self, start: int, batch: Sequence[Notified]) -> None:
+        """Hand over what each event released, in order, moving the tracking row after each;
+        stop as soon as another worker has moved it (the next read starts from there)."""
         done = start
-        for notification in notifications:
-            event = self.quota.mapper.to_domain_event(notification)
-            self._handle(event)
-            try:
-                with self.db.transaction() as tx:
-                    tracking.advance(tx, NAME, done, notification.id)
-            except tracking.StaleTracking:
-                return len(notifications)  # another worker moved on: read again from there
-            done = notification.id
-        return len(notifications)
-
-    def run_until_idle(self) -> int:
-        total = 0
-        while count := self.run_once():
-            total += count
-        return total
+        for item in batch:
+            self._handle(item.event)
+            if not self.tracking.advance(NAME, done, item.position):
+                return
+            done = item.position
 
     def hand_over(self, send_id: UUID) -> None:
         """Hand every batch of a send to the carrier, in order, each under a claim."""
         while True:
             claim_id = uuid4().hex
-            send, claim = self.lifecycle.claim_batch(send_id, claim_id, self.name)
+            send, claim = self.lifecycle.claim_batch(send_id, claim_id, self.worker)
             if claim.busy:  # another worker is handing this batch over: wait for it
                 time.sleep(BUSY_WAIT_SECONDS)
                 continue
@@ -150,4 +133,4 @@ class SendWorker:
         if isinstance(event, Send.Accepted | Send.SubmissionStarted):
             self.hand_over(event.originator_id)
         elif isinstance(event, QuotaPool.LowBalanceAlerted):
-            self.alerts.hand_over(event, self.name)
+            self.alerts.hand_over(event, self.worker)

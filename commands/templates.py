@@ -40,7 +40,6 @@ class TemplatesApp(ContextApplication):
             self.save(template)
         except IntegrityError:
             return self.template(template_id, account_id)
-        self.changed()
         return template
 
     def resubmit(
@@ -100,4 +99,4 @@ class TemplatesApp(ContextApplication):
             command(template)
             return True
 
-        return update(self, lambda: self.template(template_id, owner), decide, self.changed)
+        return update(self, lambda: self.template(template_id, owner), decide)

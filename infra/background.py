@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
@@ -80,3 +81,25 @@ class BackgroundLoop:
         else:
             log.debug("%s still failing: %s", self.name, error)
         self.last_error = f"{type(error).__name__}: {error}"[:300]
+
+
+@dataclass
+class BackgroundLoops:
+    """The service's loops, by what they do; ``serve`` starts them all, the CLI's other
+    commands the group they run."""
+
+    projections: list[BackgroundLoop]
+    sending: list[BackgroundLoop]
+    kafka: list[BackgroundLoop]
+
+    def all(self) -> list[BackgroundLoop]:
+        return [*self.projections, *self.sending, *self.kafka]
+
+    def start(self, *groups: list[BackgroundLoop]) -> None:
+        for group in groups or (self.projections, self.sending, self.kafka):
+            for loop in group:
+                loop.start()
+
+    def stop(self) -> None:
+        for loop in reversed(self.all()):
+            loop.stop()

@@ -53,8 +53,9 @@ def projections() -> None:
 def projections_run() -> None:
     """Follow the event logs and keep the read models current, until stopped."""
     container = build()
-    click.echo(f"following {', '.join(f.app.name for f in container.followers)}")
-    _run_until_signal(container.projection_loops)
+    names = ", ".join(f.app.name for f in container.read_models.followers)
+    click.echo(f"following {names}")
+    _run_until_signal(container.loops.projections)
     container.close()
 
 
@@ -62,7 +63,7 @@ def projections_run() -> None:
 def projections_rebuild() -> None:
     """Drop every read model and rebuild it from the events."""
     container = build()
-    count = container.rebuild_projections()
+    count = container.read_models.rebuild()
     container.close()
     click.echo(f"rebuilt read models from {count} events")
 
@@ -75,7 +76,7 @@ def worker() -> None:
     worker before it is handed over, and recorded once."""
     container = build()
     click.echo("send worker running")
-    _run_until_signal(container.sending_loops)
+    _run_until_signal(container.loops.sending)
     container.close()
 
 
@@ -86,11 +87,11 @@ def kafka() -> None:
     Run beside ``serve --api-only``; consumers of one group share the partitions, and more
     than one publisher is safe (events are at least once, deduplicated on ``event_id``)."""
     container = build()
-    if not container.kafka_loops:
+    if not container.loops.kafka:
         container.close()
         raise click.UsageError("SMS_KAFKA_BOOTSTRAP is not set.")
     click.echo(f"kafka bus running against {container.settings.kafka_bootstrap}")
-    _run_until_signal(container.kafka_loops)
+    _run_until_signal(container.loops.kafka)
     container.close()
 
 
@@ -106,7 +107,7 @@ def ledger_verify() -> None:
     from ..projections.ledger_audit import audit_ledger
 
     container = build()
-    container.catch_up_projections()
+    container.read_models.catch_up()
     report = audit_ledger(container.quota, container.ledger, container.send_views)
     container.close()
     click.echo(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..adapters.log_follower import LogFollower
 from ..projections.audience import AudienceQueries
-from ..projections.follower import LogFollower
 
 
 class CurrentAudience:

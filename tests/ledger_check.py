@@ -38,7 +38,7 @@ def assert_ledger_verifies(url: str, settings: Settings, pool_only: bool = False
         return
     container = build(settings, SimulatedClock())
     try:
-        container.catch_up_projections()
+        container.read_models.catch_up()
         report = audit_ledger(
             container.quota, container.ledger, container.send_views, pool_only=pool_only
         )

@@ -81,7 +81,7 @@ def carrier_replies(body: RepliesIn, caller: Caller, c: Services) -> RepliesOut:
     marketing in the last 30 days)."""
     if caller.kind != "carrier":
         raise ApiProblem(403, "forbidden", "Only the carrier posts replies.")
-    c.catch_up_projections()  # "sent marketing lately" is read from the sends read model
+    c.read_models.catch_up()  # "sent marketing lately" is read from the sends read model
     outcome = c.audience.record_replies(body.replies, c.send_views, c.accounts.exists)
     return RepliesOut(
         opted_out=outcome.opted_out, already=outcome.already, ignored=outcome.ignored,

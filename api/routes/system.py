@@ -36,9 +36,8 @@ def health(c: Services) -> JSONResponse:
     if report.ready:
         try:
             body["projections"] = {
-                name: {"position": position, "head": f.head()}
-                for f in c.followers
-                for name, position in f.positions().items()
+                name: {"position": position, "head": head}
+                for name, (position, head) in c.read_models.positions().items()
             }
         except Exception:  # the database went away between the probe and this read
             body["projections"] = None

@@ -923,7 +923,7 @@ def test_S4_opt_out_rebuilt_read_models_answer_the_same(api: Api) -> None:
         assert delivered(api, send["send_id"], send["total"] - send["counts"]["failed"])
 
     before = _read_everything(api, [account, other])
-    api.container.rebuild_projections()
+    api.container.read_models.rebuild()
     after = _read_everything(api, [account, other])
     assert after.keys() == before.keys()
     for name, value in before.items():

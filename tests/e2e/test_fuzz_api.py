@@ -104,7 +104,7 @@ def world() -> Iterator[World]:
         a, b = _tenant(container, 1), _tenant(container, 2)
         app = WithoutLifespan(create_app(container, run_projections=False))
         yield World(app, container, a, b)
-        container.catch_up_projections()
+        container.read_models.catch_up()
         assert_ledger_verifies(url, settings_for(url))
     finally:
         container.close()

@@ -105,7 +105,7 @@ def test_S10_moving_the_clock_first_hands_over_what_was_already_accepted(api: Ap
     worker had not got to it before the move."""
     account_id, key = funded_account(api)
     template_id = business_template(api, account_id, key)
-    api.container.sending_loops[0].stop()  # the background worker is slow today: not run yet
+    api.container.loops.sending[0].stop()  # the background worker is slow today: not run yet
     r = post_message(
         api, account_id, key, {"template_id": template_id, "phone": ORDINARY[0],
                                "variables": {"code": "1"}},

@@ -150,14 +150,14 @@ class CarrierChaosMachine(RuleBasedStateMachine):
         reply = {"phone": number, "text": text, "at": self.clock.now().isoformat()}
         if named:
             reply["account_id"] = str(self.account)
-        self.c.catch_up_projections()
+        self.c.read_models.catch_up()
         self.c.audience.record_replies([reply], self.c.send_views, self.c.accounts.exists)
 
     # -- time and the worker ---------------------------------------------------------------
 
     @rule()
     def hand_over(self) -> None:
-        self.c.run_due_work()
+        self.c.due_work.run()
 
     @rule(seconds=st.sampled_from(CLOCK_MOVES))
     def move_clock(self, seconds: int) -> None:
@@ -170,7 +170,7 @@ class CarrierChaosMachine(RuleBasedStateMachine):
     def the_ledger_verifies_and_the_read_models_agree(self) -> None:
         if not hasattr(self, "account"):
             return
-        self.c.catch_up_projections()
+        self.c.read_models.catch_up()
         report = audit_ledger(self.c.quota, self.c.ledger, self.c.send_views)
         assert report.ok, report.problems
         assert self.c.ledger.balance(str(self.account)) == self.c.quota.balance(self.account)

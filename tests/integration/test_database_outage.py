@@ -207,7 +207,7 @@ def test_a_restart_under_load_applies_every_command_exactly_once(cluster: Privat
         service.stop()
     c = build(settings_for(cluster.url), SimulatedClock())
     try:
-        c.catch_up_projections()
+        c.read_models.catch_up()
         report = audit_ledger(c.quota, c.ledger, c.send_views, pool_only=False)
         assert report.ok, report.problems
     finally:

@@ -26,7 +26,7 @@ def test_events_survive_a_restart(store_url: str) -> None:
     first.accounts.activate_product(new.account_id, "mall", "operator")
     first.quota.purchase(new.account_id, 5000, "p1", "operator")
     first.quota.charge(new.account_id, Reference("message", "m1"), 2, "mall", "system")
-    first.catch_up_projections()
+    first.read_models.catch_up()
     before = first.ledger.balance(str(new.account_id))
     first.close()
 
@@ -36,7 +36,7 @@ def test_events_survive_a_restart(store_url: str) -> None:
         assert again.ledger.balance(str(new.account_id)) == before
         assert again.accounts.account(new.account_id).products == ["mall"]
         assert again.accounts.authenticate(new.api_key) == new.account_id
-        assert again.catch_up_projections() == 0  # nothing applied twice after a restart
+        assert again.read_models.catch_up() == 0  # nothing applied twice after a restart
     finally:
         again.close()
 

@@ -14,6 +14,8 @@ from datetime import timedelta
 from uuid import UUID
 
 from fastapi.testclient import TestClient
+from smsplat.adapters.log_follower import LogFollower
+from smsplat.adapters.tracking import SqlTracking
 from smsplat.api.app import create_app
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.commands.send_worker import SendWorker
@@ -37,9 +39,12 @@ def _approved(c: Container, account: UUID) -> UUID:
 
 
 def _second_worker(c: Container, stop: threading.Event) -> None:
-    worker = SendWorker(c.quota, c.lifecycle, c.worker.alerts, c.carrier, c.db, c.clock, c.limits)
+    """Another worker (another process's worth): its own follower of the quota log."""
+    worker = SendWorker(c.quota, c.lifecycle, c.worker.alerts, c.carrier, c.clock, c.limits,
+                        SqlTracking(c.db))  # fmt: skip
+    follower = LogFollower(c.quota, worker, batch_size=20)
     while not stop.is_set():
-        if not worker.run_once():
+        if not follower.run_once():
             stop.wait(0.01)
 
 
@@ -81,6 +86,6 @@ def test_S5_two_workers_and_the_moving_clock_hand_each_message_over_once(
         assert set(counts) == set(expected)
         twice = [m for m, n in counts.items() if n != 1]
         assert not twice, f"{len(twice)} of {len(counts)} messages handed over more than once"
-        c.catch_up_projections()
+        c.read_models.catch_up()
         report = audit_ledger(c.quota, c.ledger)
         assert report.ok, report.problems

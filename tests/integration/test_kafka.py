@@ -23,8 +23,7 @@ from tests.integration.test_sending_flow import approved_template
 def bus_container(pg_url: str, kafka_bootstrap: str) -> Iterator[Container]:
     """A container with the Kafka consumer and publisher running (own consumer group)."""
     c = make_container(pg_url, kafka_bootstrap=kafka_bootstrap)
-    c.start_projections()
-    c.start_kafka()
+    c.loops.start(c.loops.projections, c.loops.kafka)
     try:
         yield c
     finally:

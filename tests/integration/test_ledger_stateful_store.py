@@ -129,7 +129,7 @@ class StoredLedgerMachine(RuleBasedStateMachine):
             self.dir.cleanup()
 
     def _check_read_models(self) -> None:
-        self.c.catch_up_projections()
+        self.c.read_models.catch_up()
         account = str(self.account)
         entries = self.c.ledger.entries(LedgerQuery(account, limit=10**6))
         assert self.c.ledger.balance(account) == self.c.quota.balance(self.account)

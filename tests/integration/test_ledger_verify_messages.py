@@ -45,7 +45,7 @@ def _handed_over_send(c: Container, recipients: int = 5) -> Send:
     c.templates.approve(template.id, "operator")
     numbers = [f"1393123{n:04d}" for n in range(1000, 1000 + recipients)]
     accepted = c.sending.send_mass(account, template.id, Numbers(numbers), None, "site", "account")
-    c.run_due_work()
+    c.due_work.run()
     send = c.quota.send(accepted.send.id)
     assert send.counts()["sending"] == recipients
     return send

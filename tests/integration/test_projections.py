@@ -13,13 +13,15 @@ import time
 import pytest
 from eventsourcing.utils import get_topic
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.adapters.log_follower import LogFollower
 from smsplat.adapters.sql import PostgresDatabase
+from smsplat.commands.ports import Notified
 from smsplat.domain.quota import QuotaPool
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.alerts import AlertsReadModel
-from smsplat.projections.follower import LogFollower
 from smsplat.projections.ledger_audit import audit_ledger
 from smsplat.projections.quota_ledger import QuotaLedgerReadModel
+from smsplat.projections.read_model_set import ReadModelSet
 from smsplat.projections.templates import TemplateListReadModel
 
 from tests.conftest import make_container
@@ -52,7 +54,7 @@ def assert_exactly_once_and_rebuildable(c: Container, pool_only: bool = False) -
     report = audit_ledger(c.quota, c.ledger, c.send_views, pool_only=pool_only)
     assert report.ok, report.problems
     assert report.entries == len(live["quota_ledger"])
-    c.rebuild_projections()
+    c.read_models.rebuild()
     assert dump_read_models(c) == live
 
 
@@ -61,9 +63,9 @@ def test_Q12_rebuilt_read_models_equal_live_ones(any_container: Container) -> No
     c = any_container
     clock = c.clock
     assert isinstance(clock, SimulatedClock)
-    c.start_projections()
+    c.loops.start(c.loops.projections)
     random_history(c, clock, commands=800, seed=7)
-    assert c.wait_for_projections(30)
+    assert c.read_models.wait_until_current(30)
     assert _entry_events(c) > 300
     assert_exactly_once_and_rebuildable(c, pool_only=True)  # random_history: pool charges
 
@@ -73,12 +75,12 @@ def test_T7_rebuilt_template_list_equals_the_live_one(any_container: Container) 
     review queue rebuilt from the events equal the live ones; deleted templates are absent."""
     c = any_container
     assert isinstance(c.clock, SimulatedClock)
-    c.start_projections()
+    c.loops.start(c.loops.projections)
     random_template_history(c, c.clock, commands=300, seed=13)
-    assert c.wait_for_projections(30)
+    assert c.read_models.wait_until_current(30)
     live = dump_read_models(c)["template_list"]
     assert len(live) > 20
-    c.rebuild_projections()
+    c.read_models.rebuild()
     assert dump_read_models(c)["template_list"] == live
     deleted = {
         str(n.originator_id)
@@ -95,7 +97,11 @@ def test_Q12_competing_followers_apply_each_event_once(container: Container, pg_
     random_history(c, c.clock, commands=400, seed=11)
     dbs = [PostgresDatabase(pg_url) for _ in range(2)]
     followers = [
-        LogFollower(c.quota, [QuotaLedgerReadModel(), AlertsReadModel()], db, batch_size=7)
+        LogFollower(
+            c.quota,
+            ReadModelSet("quota", [QuotaLedgerReadModel(), AlertsReadModel()], db),
+            batch_size=7,
+        )
         for db in dbs
     ]
     threads = [threading.Thread(target=f.catch_up) for f in followers]
@@ -124,21 +130,22 @@ def test_Q12_projector_killed_between_events_resumes_exactly(pg_url: str) -> Non
             "SMS_PROJECTION_POLL_SECONDS": "0.05",
         }
         command = [sys.executable, "-m", "smsplat.infra.cli", "projections", "run"]
-        follower = c.followers[0]
+        follower = c.read_models.of("quota")
+        models = c.read_models.handler_of(follower)
         head = follower.head()
         targets = sorted(random.Random(5).sample(range(50, head - 50), 4))
         for target in targets:
             proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
             deadline = time.monotonic() + 60
-            while min(follower.positions().values()) < target and time.monotonic() < deadline:
+            while models.position() < target and time.monotonic() < deadline:
                 time.sleep(0.01)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            reached = min(follower.positions().values())
+            reached = models.position()
             assert target <= reached < head, "the kill did not land mid-stream"
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
-            assert c.followers[0].wait_until(head, timeout=120)
+            assert follower.wait_until(head, timeout=120)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -153,15 +160,17 @@ def test_Q12_a_batch_read_before_a_rebuild_does_not_skip_events(any_container: C
     c = any_container
     assert isinstance(c.clock, SimulatedClock)
     random_template_history(c, c.clock, commands=120, seed=21)
-    c.catch_up_projections()
-    late = LogFollower(c.templates, [TemplateListReadModel()], c.db)
+    c.read_models.catch_up()
+    late = ReadModelSet("templates", [TemplateListReadModel()], c.db)
     random_template_history(c, c.clock, commands=10, seed=22)  # new events after the read
-    start, batch = late.read_batch()
+    start = late.position()
+    stored = c.templates.recorder.select_notifications(start, 500, inclusive_of_start=False)
+    batch = [Notified(n.id, c.templates.mapper.to_domain_event(n)) for n in stored]
     assert start > 0 and batch
-    rebuild = c.followers[1]
-    rebuild.reset()  # the rebuild's first transaction...
-    late.apply_batch(start, batch)  # ...then the late follower's (it read before the reset)
+    rebuild = c.read_models.of("templates")
+    c.read_models.handler_of(rebuild).reset()  # the rebuild's first transaction...
+    late.process(start, batch)  # ...then the late follower's (it read before the reset)
     rebuild.catch_up()  # ...then the rebuild's replay
     after_race = dump_read_models(c)["template_list"]
-    c.rebuild_projections()  # an undisturbed rebuild
+    c.read_models.rebuild()  # an undisturbed rebuild
     assert after_race == dump_read_models(c)["template_list"]

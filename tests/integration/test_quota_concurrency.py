@@ -42,7 +42,7 @@ def test_Q10_threads_racing_on_one_account_never_overspend(container: Container)
     assert balance.available >= 0
     assert balance.available < 3  # nobody stopped while a unit they could take was left
     assert balance.charged_total + balance.available == 1000
-    container.catch_up_projections()
+    container.read_models.catch_up()
     # charges straight to the pool (Q10 at the pool itself): no sends behind them
     assert audit_ledger(container.quota, container.ledger, pool_only=True).ok
 
@@ -73,7 +73,7 @@ def test_Q10_processes_racing_on_one_account_never_overspend(pg_url: str) -> Non
         assert balance.available == 0
         # a real race: more than one process won charges (which ones is the scheduler's call)
         assert sum(1 for g in got if g > 0) >= 2, got
-        c.catch_up_projections()
+        c.read_models.catch_up()
         report = audit_ledger(c.quota, c.ledger, pool_only=True)  # pool charges, no sends
         assert report.ok, report.problems
         assert report.entries == 1 + 500  # the purchase and 500 two-unit charges

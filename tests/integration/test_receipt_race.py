@@ -125,7 +125,7 @@ def test_Q7_concurrent_failed_receipts_refund_every_message_once(pg_url: str) ->
             assert sorted(refunds) == sorted(f"message:{m}" for m in ids), round_
             assert sum(a["refunded_units"] for a in answers) == RECIPIENTS, round_
             assert sum(a["recorded"] for a in answers) == RECIPIENTS, round_
-            assert c.wait_for_projections(120)
+            assert c.read_models.wait_until_current(120)
             counts = http.get(f"/v1/sends/{send_id}", headers=_auth(key)).json()["counts"]
             assert counts["failed"] == RECIPIENTS, (round_, counts)
             report = audit_ledger(c.quota, c.ledger, c.send_views)

@@ -23,7 +23,7 @@ def _template(c: Container, account: UUID, fields: dict[str, object]) -> UUID:
 
 def _code(c: Container, account: UUID, template: UUID) -> tuple[str, str | None]:
     accepted = c.sending.send_message(account, template, PHONE, {"code": "1"}, "site", "a")
-    c.run_due_work()
+    c.due_work.run()
     row = c.send_views.message(message_id(accepted.send.id, 0))
     assert row is not None
     return row.status, row.reason
@@ -50,7 +50,7 @@ def test_S9_verification_codes_ten_an_hour_fifteen_a_day(any_container: Containe
     assert _code(c, account, register) == ("failed", "recipient_rate_limited")
     form = _template(c, account, {"type": "business", "scenario": "form", "signature": "花店"})
     accepted = c.sending.send_message(account, form, PHONE, {"name": "x"}, "site", "a")
-    c.run_due_work()
+    c.due_work.run()
     row = c.send_views.message(message_id(accepted.send.id, 0))
     assert row is not None and row.status != "failed"  # a form notice is not limited
 
@@ -76,7 +76,7 @@ def test_S9_marketing_three_a_day_per_number(any_container: Container) -> None:
     notice = _template(c, account, {"type": "mass", "kind": "notice", "signature": "花店",
                                     "content": "本周六照常营业。"})  # fmt: skip
     sent = c.sending.send_mass(account, notice, Numbers([PHONE]), None, "site", "a")
-    c.run_due_work()
+    c.due_work.run()
     assert c.quota.send(sent.send.id).counts()["failed"] == 0
 
 
@@ -84,7 +84,7 @@ def _after_provider_review(c: Container) -> None:
     """Marketing waits 30 minutes for the provider's review (S8), then goes out."""
     assert isinstance(c.clock, SimulatedClock)
     c.clock.advance(30 * 60)
-    c.run_due_work()
+    c.due_work.run()
 
 
 def test_S9_a_retried_batch_gets_the_same_decisions(any_container: Container) -> None:

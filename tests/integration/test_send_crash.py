@@ -105,7 +105,7 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
             0,
             0,
         )
-        c.catch_up_projections()
+        c.read_models.catch_up()
         row = c.send_views.send(str(send_id))
         assert row is not None and row.counts["pending"] == 0
         assert_exactly_once_and_rebuildable(c)

@@ -94,7 +94,7 @@ def test_Q7_concurrent_duplicate_receipts_refund_each_failure_once(container: Co
     assert sorted(refunded) == [0] * 7 + [34]  # one post refunded them; the others were told
     balance = container.quota.balance(account)
     assert balance.refunded_total == 34 and balance.available == 1000 - 100 + 34
-    container.catch_up_projections()
+    container.read_models.catch_up()
     report = audit_ledger(container.quota, container.ledger, container.send_views)
     assert report.ok, report.problems
 

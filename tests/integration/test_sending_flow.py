@@ -40,20 +40,20 @@ def test_S5_S10_Q7_Q8_a_mass_send_to_the_last_receipt(container: Container) -> N
     assert accepted.plan.accepted == 253 and accepted.plan.units == 253  # Q5: charged at once
     assert c.quota.balance(account).available == 1000 - 253
 
-    c.run_due_work()  # the worker hands over 3 batches (S5); 0003 is refused at once
+    c.due_work.run()  # the worker hands over 3 batches (S5); 0003 is refused at once
     send = c.quota.send(send_id)
     assert send.next_batch is None and send.counts()["failed"] == 1
     assert (c.carrier.sent, c.carrier.handovers) == (252, 253)  # 0003 refused, once each
     assert c.quota.balance(account).refunded_total == 1  # Q7
 
     clock.advance(10)
-    c.run_due_work()  # receipts: 250 delivered, 0001 failed
+    c.due_work.run()  # receipts: 250 delivered, 0001 failed
     counts = c.quota.send(send_id).counts()
     assert (counts["success"], counts["failed"], counts["sending"]) == (250, 2, 1)
     assert c.quota.balance(account).refunded_total == 2
 
     clock.advance(72 * 3600)
-    c.run_due_work()  # Q8: 0002 unknown after 72 h, still charged
+    c.due_work.run()  # Q8: 0002 unknown after 72 h, still charged
     send = c.quota.send(send_id)
     assert send.counts()["unknown"] == 1 and send.status == "completed"
     balance = c.quota.balance(account)
@@ -79,9 +79,9 @@ def test_S10_a_business_message_is_delivered(container: Container) -> None:
         account, template, "+86 138 1234 5678", {"code": "123456"}, "site", "account"
     )
     assert accepted.send.text == "【花店】您的注册验证码为123456,5分钟内有效,请勿泄露给他人。"
-    c.run_due_work()  # handed over now
+    c.due_work.run()  # handed over now
     clock.advance(5)  # the simulated carrier delivers 3 seconds after submission
-    c.run_due_work()
+    c.due_work.run()
     message = c.send_views.message(f"{accepted.send.id}.0")
     assert message is not None and message.status == "success"
     assert message.carrier_message_id and message.phone == "13812345678"

@@ -50,7 +50,7 @@ def test_S6_a_scheduled_send_survives_a_restart_and_goes_out_at_its_time(pg_url:
             scheduled_at=START + timedelta(hours=2),
         )
         send_id = accepted.send.id
-        first.run_due_work()
+        first.due_work.run()
         assert first.carrier.handovers == 0
     finally:
         first.close()  # the process ends while the send waits
@@ -59,13 +59,13 @@ def test_S6_a_scheduled_send_survives_a_restart_and_goes_out_at_its_time(pg_url:
     second = make_container(pg_url, later)
     try:
         assert second.quota.send(send_id).status is SendStatus.SCHEDULED
-        second.run_due_work()  # the restarted worker finds it due from the read model
+        second.due_work.run()  # the restarted worker finds it due from the read model
         send = second.quota.send(send_id)
         assert send.status in (SendStatus.SUBMITTED, SendStatus.COMPLETED)
         assert second.carrier.handovers == len(NUMBERS)
         balance = second.quota.balance(account)
         assert (balance.locked, balance.charged_total) == (0, len(NUMBERS))
-        second.catch_up_projections()
+        second.read_models.catch_up()
         assert audit_ledger(second.quota, second.ledger).ok
     finally:
         second.close()
@@ -90,7 +90,7 @@ def test_S7_Q11_a_cancel_racing_the_send_at_its_time_has_one_outcome(
             "account",
             scheduled_at=clock.now() + timedelta(minutes=10),
         )
-        c.catch_up_projections()
+        c.read_models.catch_up()
         clock.advance(10 * 60)
         gate = threading.Barrier(2)
 
@@ -113,11 +113,11 @@ def test_S7_Q11_a_cancel_racing_the_send_at_its_time_has_one_outcome(
         status = c.quota.send(accepted.send.id).status
         assert status in (SendStatus.CANCELLED, SendStatus.SUBMITTING), round_
         outcomes.append(status.value)
-        c.run_due_work()
+        c.due_work.run()
     balance = c.quota.balance(account)
     sent = 3 * outcomes.count("submitting")
     assert (balance.locked, balance.charged_total, balance.available) == (0, sent, 1000 - sent)
-    c.catch_up_projections()
+    c.read_models.catch_up()
     assert audit_ledger(c.quota, c.ledger).ok
 
 
@@ -146,15 +146,15 @@ def test_Q12_waiting_sends_audiences_and_opt_outs_rebuild_to_what_was_live(
     waiting = c.sending.send_mass(account, marketing, Numbers(NUMBERS[10:14]), None, "site", "a",
                                   scheduled_at=soon)  # fmt: skip
     c.audience.opt_out(account, NUMBERS[11], "reply", "R")  # opts out while it waits
-    c.run_due_work()
+    c.due_work.run()
     clock.advance(30 * 60)
-    c.run_due_work()
+    c.due_work.run()
     clock.advance(3 * 3600)
-    c.run_due_work()
+    c.due_work.run()
     assert c.quota.send(waiting.send.id).message_status(1).value == "failed"
-    c.catch_up_projections()
+    c.read_models.catch_up()
     live = _dump(c)
     assert live["sends"] and live["customers"] and live["opt_outs"]
-    c.rebuild_projections()
+    c.read_models.rebuild()
     assert _dump(c) == live
     assert audit_ledger(c.quota, c.ledger).ok
