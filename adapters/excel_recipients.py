@@ -50,24 +50,25 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from ..domain.errors import DomainError, FieldProblem
+from ..domain.errors import DomainError
+from ..domain.recipient_files import (
+    MAX_FILE_BYTES,
+    PHONE_HEADERS,
+    MissingPhoneColumn,
+    UnsupportedFile,
+)
 from ..domain.recipients import MAX_RECIPIENTS, TooManyRecipients
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+__all__ = [
+    "MAX_FILE_BYTES",
+    "ExcelRecipientSheets",
+    "MissingPhoneColumn",
+    "UnsupportedFile",
+    "read_recipient_rows",
+]
+
 MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
-PHONE_HEADERS: tuple[str, ...] = (
-    "手机号码",
-    "手机号",
-    "手机",
-    "电话号码",
-    "号码",
-    "phone",
-    "mobile",
-    "phone number",
-    "mobile number",
-    "cellphone",
-)
 
 # Small members (styles, content types) legitimately compress 100 times and more; a ratio
 # only says "bomb" once the member is big enough to matter.
@@ -90,57 +91,6 @@ _INSTRUCTIONS = (
     ("最多 10,000 个号码;重复号码只发送一次;无效号码会连同行号一起列出,不会发送。",),
     ("文件须为 .xlsx 格式,不超过 2 MB,且不能设置密码。",),
 )
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "too_large": (
-        f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB.",
-        f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请删除多余的列和格式后重新上传。",
-    ),
-    "not_xlsx": (
-        "The file is not an .xlsx workbook; download the template and save it as .xlsx.",
-        "文件不是 .xlsx 格式（不支持 .xls、.csv），请下载模板填写后保存为 .xlsx。",
-    ),
-    "password_protected": (
-        "The workbook is protected by a password; remove the password and upload it again.",
-        "文件设置了打开密码，请取消密码后重新上传。",
-    ),
-    "expands_too_large": (
-        "The workbook expands to more than the allowed size when unpacked.",
-        "文件解压后过大，无法读取，请使用模板重新制作。",
-    ),
-    "corrupt": (
-        "The workbook is damaged or cannot be read; open it in Excel and save it again.",
-        "文件已损坏或无法读取，请用 Excel 打开后重新保存为 .xlsx。",
-    ),
-}
-
-
-class UnsupportedFile(DomainError):
-    """The upload is not a workbook we can safely read; ``reason`` says why (see the module)."""
-
-    code = "unsupported_file"
-    title = "Unsupported file"
-
-    def __init__(self, reason: str) -> None:
-        message, message_zh = _MESSAGES[reason]
-        super().__init__(message, [FieldProblem("file", reason, message, message_zh)])
-        self.reason = reason
-
-
-class MissingPhoneColumn(DomainError):
-    """The header row (the first non-empty row) names no phone column."""
-
-    code = "missing_phone_column"
-    title = "Missing phone column"
-
-    def __init__(self) -> None:
-        accepted = ", ".join(f"“{h}”" for h in PHONE_HEADERS)
-        message = (
-            "The first non-empty row of the first sheet must be a header row with a phone "
-            f"column; accepted headers: {accepted}."
-        )
-        message_zh = f"第一个工作表的第一行须为标题行，并包含手机号码列（可用标题：{accepted}）。"
-        super().__init__(message, [FieldProblem("file", self.code, message, message_zh)])
 
 
 @functools.cache
@@ -322,3 +272,13 @@ def _normalise_header(value: object) -> str:
         return ""
     text = "".join(unicodedata.normalize("NFKC", str(value)).lower().split())
     return _TRAILING_NOTE.sub("", text).strip("*")
+
+
+class ExcelRecipientSheets:
+    """``commands.recipient_sources.RecipientSheets`` on openpyxl."""
+
+    def read(self, content: bytes) -> list[RecipientRow]:
+        return read_recipient_rows(content)
+
+    def template(self) -> bytes:
+        return recipients_template()

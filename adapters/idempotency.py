@@ -4,7 +4,7 @@ A request *claims* its key before the command runs and *completes* it with the r
 A retry with the same key and body gets the stored response; with another body, a refusal.
 A claim left behind by a crashed process (or whose completion could not be saved) is taken
 over once its lease has run out, on the wall clock (the simulated clock may stand still);
-commands derive their ids from the key (see ``derived_id``), so a taken-over command finds
+commands derive their ids from the key (``commands/idempotency.py``), so a taken-over command finds
 the work already done and answers as the first time would have, instead of doing it twice.
 """
 
@@ -13,35 +13,12 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
-from uuid import NAMESPACE_URL, UUID, uuid5
 
+from ..commands.idempotency import Claim, ClaimOutcome
 from .sql import SqlDatabase
 
 DEFAULT_LEASE_SECONDS = 15.0
-
-
-class ClaimOutcome(Enum):
-    NEW = "new"  # go ahead, then complete() or abandon()
-    REPLAY = "replay"  # the stored response is the answer
-    MISMATCH = "mismatch"  # the key was used with another request body
-    IN_PROGRESS = "in_progress"  # the first request with this key is still running
-
-
-@dataclass(frozen=True)
-class Claim:
-    outcome: ClaimOutcome
-    status_code: int = 0
-    body: bytes = b""
-    content_type: str = ""
-    retry_after: float = 0.0  # IN_PROGRESS: seconds until the running claim's lease ends
-
-
-def derived_id(scope: str, key: str, purpose: str) -> UUID:
-    """A deterministic id for what a keyed request creates (the same on every retry)."""
-    return uuid5(NAMESPACE_URL, f"smsplat:idempotency:{scope}:{key}:{purpose}")
 
 
 class IdempotencyStore:

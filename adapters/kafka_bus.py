@@ -2,7 +2,8 @@
 ``sms.events``), with kafka-python. Messages are UTF-8 JSON keyed by ``account_id``.
 
 - ``CommandConsumer``: a consumer-group member on ``sms.commands``. Each command goes to
-  ``UpstreamCommands.handle`` (idempotent per ``command_id``) and its outcome to
+  the Kafka entry point's ``handle`` (``api/kafka_commands.py``, idempotent per
+  ``command_id``) and its outcome to
   ``sms.command-results``; offsets are committed only after the outcomes are flushed, so a
   crash re-delivers, and the re-delivery is answered from the command log.
 - ``EventPublisher``: follows every application's notification log and publishes each stored

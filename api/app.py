@@ -1,4 +1,8 @@
-"""The FastAPI application: thin routes over the container's services."""
+"""The FastAPI application: thin routes over the command bus and the read models' queries.
+
+``create_app`` is the HTTP entry point; the Kafka entry point (``api/kafka_commands.py``)
+is attached beside it, so a ``serve`` process takes commands both ways through one bus.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from ..infra.background import BackgroundLoop
 from ..infra.bootstrap import Container
-from ..infra.housekeeping import Housekeeping
 from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
+from .kafka_commands import attach_kafka_commands
 from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
 from .routes import accounts, audience, imports, quota, sending, system, templates
-
-HOUSEKEEPING_SECONDS = 600
+from .services import ApiServices
 
 DESCRIPTION = """
 Event-sourced backend of a business SMS platform. Authenticate with
@@ -28,25 +30,25 @@ with a stable `code`. Reads come from projections and may trail a command by a m
 
 
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
+    """The API over ``container``; with ``run_projections`` its background loops run too
+    (read models, sending, Kafka), else only the upkeep every API process does."""
+    if run_projections:
+        attach_kafka_commands(container)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        housekeeping = Housekeeping(container.idempotency, container.clock, container.limits)
-        upkeep = BackgroundLoop("housekeeping", housekeeping.run_once, HOUSEKEEPING_SECONDS)
-        upkeep.start()
-        # idempotency records that could not be saved when their command committed
-        records = BackgroundLoop("idempotency-records", container.idempotency.save_unsaved, 1.0)
-        records.start()
+        loops = container.loops
         if run_projections:
-            container.loops.start()
+            loops.start()
+        else:
+            loops.start(loops.upkeep)
         yield
-        records.stop()
-        upkeep.stop()
         container.close()
 
     app = FastAPI(title="smsplat", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
-    app.state.container = container
+    app.state.services = ApiServices.of(container)
     registry = CollectorRegistry()
-    registry.register(ProjectionLagCollector(container))
+    registry.register(ProjectionLagCollector(container.read_models.positions))
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)

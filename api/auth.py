@@ -9,8 +9,9 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
-from ..infra.bootstrap import Container
+from ..commands.accounts import AccountsApp
 from .problems import ApiProblem
+from .services import ApiServices, services
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,6 @@ class Principal:
         return self.kind == "operator"
 
 
-def container(request: Request) -> Container:
-    c: Container = request.app.state.container
-    return c
-
-
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -41,11 +37,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def principal(request: Request, c: Annotated[Container, Depends(container)]) -> Principal:
+def principal(request: Request, c: Annotated[ApiServices, Depends(services)]) -> Principal:
     token = _bearer(request)
-    if hmac.compare_digest(token, c.operator_token):
+    if hmac.compare_digest(token, c.tokens.operator):
         return Principal("operator")
-    if c.carrier_token and hmac.compare_digest(token, c.carrier_token):
+    if c.tokens.carrier and hmac.compare_digest(token, c.tokens.carrier):
         return Principal("carrier")
     account_id = c.accounts.authenticate(token)
     if account_id is None:
@@ -54,7 +50,6 @@ def principal(request: Request, c: Annotated[Container, Depends(container)]) -> 
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Services = Annotated[Container, Depends(container)]
 
 
 def require_operator(caller: Principal) -> None:
@@ -62,7 +57,7 @@ def require_operator(caller: Principal) -> None:
         raise ApiProblem(403, "forbidden", "Only the platform operator may do this.")
 
 
-def require_account_access(caller: Principal, account_id: UUID, c: Container) -> None:
+def require_account_access(caller: Principal, account_id: UUID, accounts: AccountsApp) -> None:
     """The operator may act on any existing account; an account only on itself."""
     if caller.kind == "account":
         if caller.account_id != account_id:
@@ -70,5 +65,5 @@ def require_account_access(caller: Principal, account_id: UUID, c: Container) ->
         return
     if not caller.is_operator:
         raise ApiProblem(403, "forbidden", "This token may not act on accounts.")
-    if not c.accounts.exists(account_id):
+    if not accounts.exists(account_id):
         raise ApiProblem(404, "not_found", f"No account {account_id}.")

@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..adapters.idempotency import ClaimOutcome, IdempotencyStore
+from ..commands.idempotency import ClaimOutcome, IdempotencyRecords, derived_id
 from .problems import problem_response
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def scope_of(request: Request) -> str:
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: object, store: IdempotencyStore) -> None:
+    def __init__(self, app: object, store: IdempotencyRecords) -> None:
         super().__init__(app)  # type: ignore[arg-type]
         self.store = store
 
@@ -130,3 +131,16 @@ def _canonical(content_type: str, body: bytes) -> bytes:
         if name.lower() == "boundary" and value:
             return body.replace(value.strip('"').encode(), b"smsplat-boundary")
     return body
+
+
+def keyed_id(request: Request, purpose: str) -> UUID | None:
+    """The id a keyed request creates, the same on every retry (None without a key)."""
+    keyed: tuple[str, str] | None = getattr(request.state, "idempotency", None)
+    return derived_id(keyed[0], keyed[1], purpose) if keyed else None
+
+
+def request_id(request: Request, purpose: str) -> str | None:
+    """The id a keyed request's events carry, so that a retry whose first answer was lost
+    finds its effect (``domain/handled_requests.py``); None without a key."""
+    derived = keyed_id(request, purpose)
+    return str(derived) if derived else None

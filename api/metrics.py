@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -12,12 +12,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..infra.bootstrap import Container
-
 
 class ProjectionLagCollector(Collector):
-    def __init__(self, container: Container) -> None:
-        self.container = container
+    def __init__(self, positions: Callable[[], dict[str, tuple[int, int]]]) -> None:
+        self.positions = positions  # each read model's position beside its log's head
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         lag = GaugeMetricFamily(
@@ -25,7 +23,7 @@ class ProjectionLagCollector(Collector):
             "Events stored but not yet applied, per read model",
             labels=["read_model"],
         )
-        for name, (position, head) in self.container.read_models.positions().items():
+        for name, (position, head) in self.positions().items():
             lag.add_metric([name], head - position)
         yield lag
 

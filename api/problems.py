@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.errors import DomainError, FieldProblem
+from ..domain.recipient_files import UnsupportedFile
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ STATUS_BY_CODE = {
     "unsupported_file": 422,
     "missing_phone_column": 422,
 }
+
+STATUS_BY_FILE_REASON = {"not_xlsx": 415, "too_large": 413}  # other refused files: 422
 
 TITLE_BY_STATUS = {
     400: "Bad request",
@@ -126,6 +129,9 @@ def install(app: FastAPI) -> None:
         errors = problem_errors(exc.problems)
         extra: dict[str, Any] = {"errors": errors} if errors else {}
         status = STATUS_BY_CODE.get(exc.code, 409)
+        if isinstance(exc, UnsupportedFile):  # an upload refused whole, for its reason
+            status = STATUS_BY_FILE_REASON.get(exc.reason, status)
+            extra["reason"] = exc.reason
         return problem_response(status, exc.code, exc.detail, exc.title, **extra)
 
     @app.exception_handler(ApiProblem)

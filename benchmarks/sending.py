@@ -41,7 +41,7 @@ class Service:
                "SMS_POSTGRES_POOL_SIZE": "20"}  # fmt: skip
         env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smsplat.infra.cli", "--log-level", "WARNING", "serve",
+            [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING", "serve",
              "--port", str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -13,18 +13,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from ..domain.errors import DomainError
 from ..domain.quota import QuotaPool
+from ..domain.send_draft import SendDraft
 from ..domain.sending import Send
-from .quota import QuotaApp, QuotaBusy, QuotaChange, take_units
+from .quota import QuotaApp, QuotaBusy, QuotaChange
+from .send_acceptance import take_units
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,7 @@ MAX_ATTEMPTS = 20
 
 @dataclass
 class _Request:
-    account_id: UUID
-    build: Callable[[datetime], Send]
+    draft: SendDraft
     actor: str
     result: Future[tuple[Send, QuotaChange]] = field(default_factory=Future)
 
@@ -47,11 +46,9 @@ class GroupCommitter:
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
-    def accept_send(
-        self, account_id: UUID, build: Callable[[datetime], Send], actor: str
-    ) -> tuple[Send, QuotaChange]:
-        """Like ``QuotaApp.accept_send``, sharing a transaction with concurrent callers."""
-        request = _Request(account_id, build, actor)
+    def accept(self, draft: SendDraft, actor: str) -> tuple[Send, QuotaChange]:
+        """Like ``SendAcceptance.accept``, sharing a transaction with concurrent callers."""
+        request = _Request(draft, actor)
         self._queue.put(request)
         return request.result.result(timeout=60)
 
@@ -91,22 +88,22 @@ class GroupCommitter:
             seen: set[UUID] = set()
             now = self.quota.clock.now()
             for request in batch:
+                draft = request.draft
                 try:
-                    pool = pools.get(request.account_id) or self.quota.pool_for(request.account_id)
-                    pools[request.account_id] = pool
-                    send = request.build(now)
-                    if send.id in seen:
-                        twins.append((request, send.id))
+                    pool = pools.get(draft.account_id) or self.quota.pool_for(draft.account_id)
+                    pools[draft.account_id] = pool
+                    if draft.send_id in seen:
+                        twins.append((request, draft.send_id))
                         continue
-                    seen.add(send.id)
-                    if attempt > 0 and send.id in self.quota.repository:
-                        decided.append((request, self.quota.send(send.id), None))
+                    seen.add(draft.send_id)
+                    # a retried request's send is stored already: its save conflicts, and the
+                    # next attempt finds it (one lookup per request only after a conflict)
+                    if attempt > 0 and draft.send_id in self.quota.repository:
+                        decided.append((request, self.quota.send(draft.send_id), None))
                         continue
-                    take_units(pool, send, request.actor, now)
-                    entry = pool.pending_events[-1]
-                    change = QuotaChange(
-                        getattr(entry, "entry_id", ""), entry.originator_version, pool.balance
-                    )
+                    send = Send.accept(draft, request.actor, now)
+                    entry = take_units(pool, send, request.actor, now)
+                    change = QuotaChange(entry.entry_id, entry.originator_version, pool.balance)
                     decided.append((request, send, change))
                 except DomainError as refused:
                     failures.append((request, refused))
@@ -117,7 +114,10 @@ class GroupCommitter:
                 continue
             for request, send, charged in decided:
                 request.result.set_result(
-                    (send, charged or QuotaChange("", 0, self.quota.balance(request.account_id)))
+                    (
+                        send,
+                        charged or QuotaChange("", 0, self.quota.balance(request.draft.account_id)),
+                    )
                 )
             for request, error in failures:
                 request.result.set_exception(error)

@@ -138,25 +138,6 @@ class QuotaApp(ContextApplication):
             lambda p, at: p.refund(reference, charge, units, product, actor, at),
         )
 
-    def accept_send(
-        self, account_id: UUID, build: Callable[[datetime], Send], actor: str
-    ) -> tuple[Send, QuotaChange]:
-        """Q5, Q10: take a send's units (a charge, or a lock for a send that waits) and accept
-        it in one transaction, or refuse it whole and store nothing. ``build`` makes the send
-        at the attempt's instant. A send whose id is already stored (a retried request) is
-        returned as it is, and takes nothing more."""
-        for _ in self.attempts():
-            pool = self.pool_for(account_id)
-            at = self.clock.now()
-            send = build(at)
-            if send.id in self.repository:
-                return self.send(send.id), QuotaChange("", pool.version, pool.balance)
-            take_units(pool, send, actor, at)
-            entry = next(e for e in pool.pending_events if isinstance(e, QuotaPool.EntryRecorded))
-            if self.save_if_current(pool, send):
-                return send, QuotaChange(entry.entry_id, entry.originator_version, pool.balance)
-        raise QuotaBusy("The account's quota is under heavy concurrent use; try again.")
-
     # -- saving what a decision changed ----------------------------------------------------
 
     def attempts(self) -> Iterator[int]:
@@ -275,15 +256,6 @@ class QuotaApp(ContextApplication):
             self.accounts.alert_phone(account_id)  # NotFound for an unknown account
             return QuotaPool.open(account_id, "", self.clock.now())
         return pool
-
-
-def take_units(pool: QuotaPool, send: Send, actor: str, at: datetime) -> None:
-    """Q5: a send going out now is charged; one that waits (scheduled, or awaiting the
-    provider's review) has its units locked. Either is refused whole past what is available."""
-    if send.waiting:
-        pool.lock(str(send.id), send.units_locked, send.product, actor, at)
-    else:
-        pool.charge(charge_reference(send), send.units_charged, send.product, actor, at)
 
 
 def charge_reference(send: Send) -> Reference:

@@ -1,7 +1,8 @@
 """Where a mass send's recipients come from: exactly one source, chosen at the edge (S2–S4).
 
 The HTTP routes, the Excel import and Kafka each build one of these from what they were
-given; the sending service turns it into a ``RecipientList`` with each recipient's own
+given (an upload stays bytes until the sending service reads it through ``RecipientSheets``);
+the sending service turns it into a ``RecipientList`` with each recipient's own
 variables (a name for ``#name#``) where the source has them.
 """
 
@@ -48,6 +49,24 @@ class SheetRows:
 
 
 @dataclass(frozen=True)
+class SpreadsheetFile:
+    """An uploaded .xlsx, read by the ``RecipientSheets`` port into ``SheetRows``."""
+
+    content: bytes
+
+
+class RecipientSheets(Protocol):
+    """Reads an uploaded recipient file (S3); refuses it whole with a ``DomainError``
+    (``domain/recipient_files.py``)."""
+
+    def read(self, content: bytes) -> Sequence[SheetRow]: ...
+
+    def template(self) -> bytes:
+        """The .xlsx users download to fill in."""
+        ...
+
+
+@dataclass(frozen=True)
 class Audience:
     """``audience``: the account's synced customers meeting any of the conditions (S4); a
     customer's name fills ``#name#``."""
@@ -55,4 +74,4 @@ class Audience:
     conditions: object
 
 
-RecipientSource = Numbers | TypedNumbers | SheetRows | Audience
+RecipientSource = Numbers | TypedNumbers | SheetRows | SpreadsheetFile | Audience

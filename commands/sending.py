@@ -1,13 +1,12 @@
 """Sending: business messages and mass sends, validated, priced and accepted (S1–S6, Q5–Q10).
 
-Accepting a send is one transaction with its charge (``QuotaApp.accept_send``); handing it to
+Accepting a send is one transaction with its charge (``commands/send_acceptance.py``); handing it to
 the carrier is the send worker's job (``commands/send_worker.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -29,15 +28,28 @@ from ..domain.recipients import (
     variables_from_columns,
 )
 from ..domain.scenarios import TemplateType
+from ..domain.send_draft import SendDraft
 from ..domain.sending import Send, check_schedule, goes_out_at
 from ..domain.templates import Template
 from .accounts import AccountsApp
-from .group_commit import GroupCommitter
+from .command_types import CancelSend, RescheduleSend, SendMassSend, SendMessage
 from .ports import AudienceDirectory, RecipientLimits
 from .quota import QuotaApp
-from .recipient_sources import Audience, Numbers, RecipientSource, SheetRows, TypedNumbers
+from .recipient_sources import (
+    Audience,
+    Numbers,
+    RecipientSheets,
+    RecipientSource,
+    SheetRows,
+    SpreadsheetFile,
+    TypedNumbers,
+)
+from .send_acceptance import AcceptsSends
 from .send_lifecycle import SendLifecycle
+from .send_plan import AcceptedSend, MassPlan, Priced, SendPlan
 from .templates import TemplatesApp
+
+__all__ = ["AcceptedSend", "SendPlan", "SendingService", "WrongTemplateType"]
 
 
 class WrongTemplateType(InvalidInput):
@@ -45,53 +57,6 @@ class WrongTemplateType(InvalidInput):
 
     code = "wrong_template_type"
     title = "Wrong template type"
-
-
-@dataclass(frozen=True)
-class SendPlan:
-    """What a send would do (the dry run), or what an accepted one does."""
-
-    accepted: int
-    units: int
-    units_per_message: int  # the most one message costs (1 or 2, Q6)
-    available: int
-    rejected: tuple[RejectedInput, ...]
-    duplicates: int
-    text: str  # with per-recipient variables: the text with their placeholders
-    rate_limited: tuple[str, ...] = ()  # S9: numbers the per-recipient limits would fail
-    scheduled_at: datetime | None = None  # S6
-    review_due_at: datetime | None = None  # S8: when the provider's review passes
-    goes_out_at: datetime | None = None  # the later of now, the schedule and the review
-    messages_by_units: dict[int, int] = field(default_factory=dict)  # Q6: {1: n, 2: m}
-
-
-@dataclass(frozen=True)
-class Priced:
-    """Each accepted recipient's message priced (Q6): one text for all, or a text with the
-    per-recipient placeholders and each recipient's values for them."""
-
-    text: str
-    units: tuple[int, ...]
-    personal: tuple[dict[str, str], ...] | None = None
-
-    def by_units(self) -> dict[int, int]:
-        return {u: self.units.count(u) for u in sorted(set(self.units))}
-
-
-@dataclass(frozen=True)
-class MassPlan:
-    """A validated mass send: its template, recipients, priced messages and plan."""
-
-    template: Template
-    recipients: RecipientList
-    priced: Priced
-    plan: SendPlan
-
-
-@dataclass(frozen=True)
-class AcceptedSend:
-    send: Send
-    plan: SendPlan
 
 
 class SendingService:
@@ -103,67 +68,54 @@ class SendingService:
         lifecycle: SendLifecycle,
         limits: RecipientLimits,
         audience: AudienceDirectory,
-        committer: GroupCommitter | None = None,
+        acceptance: AcceptsSends,
+        sheets: RecipientSheets,
     ) -> None:
+        self.sheets = sheets
         self.lifecycle = lifecycle
         self.audience = audience
         self.accounts = accounts
         self.templates = templates
         self.quota = quota
         self.limits = limits
-        # acceptances share transactions when a committer runs (the service), else one each
-        self.accept_send = committer.accept_send if committer else quota.accept_send
+        self.acceptance = acceptance
 
-    def send_message(
-        self,
-        account_id: UUID,
-        template_id: UUID,
-        phone: object,
-        variables: Mapping[str, object] | None,
-        product: object,
-        actor: str,
-        send_id: UUID | None = None,
-    ) -> AcceptedSend:
+    def send_message(self, command: SendMessage) -> AcceptedSend:
         """One business message (e.g. a verification code) to one number."""
-        chosen = self._active_product(account_id, product)
-        template = self._template(account_id, template_id, TemplateType.BUSINESS)
-        number = parse_mainland_mobile(phone if isinstance(phone, str) else "")
-        message = render(template.signature, template.content, variables)
+        c = command
+        chosen = self._active_product(c.account_id, c.product)
+        template = self._template(c.account_id, c.template_id, TemplateType.BUSINESS)
+        number = parse_mainland_mobile(c.phone if isinstance(c.phone, str) else "")
+        message = render(template.signature, template.content, c.variables)
         recipients = RecipientList((number,), (), 0)
         priced = Priced(message.text, (message.units,))
-        return self._accept(account_id, template, recipients, priced, chosen, actor, send_id)
+        draft = _draft(c.send_id, c.account_id, template, recipients, priced, chosen, None)
+        return self._accept(draft, recipients, priced, c.actor)
 
-    def plan_mass(
-        self,
-        account_id: UUID,
-        template_id: UUID,
-        source: RecipientSource,
-        variables: Mapping[str, object] | None,
-        product: object = None,
-        *,
-        scheduled_at: datetime | None = None,
-    ) -> MassPlan:
+    def plan_mass(self, command: SendMassSend) -> MassPlan:
         """Validate and price a mass send without storing anything (the dry run): everything
         the send itself would check, product included, and when it would go out (S6, S8).
         Each recipient is priced on its own message (Q6); one whose message cannot be made
         (too long with its name, a variable missing) is refused with its position, and the
         rest go on."""
-        self._active_product(account_id, product)
-        template = self._template(account_id, template_id, TemplateType.MASS)
+        c = command
+        source = self._read_upload(c.source)  # a file refused whole is refused first
+        product = self._active_product(c.account_id, c.product)
+        template = self._template(c.account_id, c.template_id, TemplateType.MASS)
         now = self.quota.clock.now()
-        if scheduled_at is not None:
-            check_schedule(scheduled_at, now)
+        if c.scheduled_at is not None:
+            check_schedule(c.scheduled_at, now)
         marketing = needs_provider_review(template.type, template.kind)
-        parsed = self._recipients(account_id, source, template.placeholders)
+        parsed = self._recipients(c.account_id, source, template.placeholders)
         if marketing:  # opted-out numbers are skipped and cost nothing
-            parsed = parsed.without(self.audience.opted_out(str(account_id), parsed.accepted))
-        parsed, priced = _price(template, parsed, variables, marketing)
+            parsed = parsed.without(self.audience.opted_out(str(c.account_id), parsed.accepted))
+        parsed, priced = _price(template, parsed, c.variables, marketing)
         review_due_at = review_passes_at(now) if marketing else None
         plan = SendPlan(
             accepted=len(parsed.accepted),
             units=sum(priced.units),
             units_per_message=max(priced.units, default=0),
-            available=self.quota.balance(account_id).available,
+            available=self.quota.balance(c.account_id).available,
             rejected=parsed.rejected,
             duplicates=parsed.duplicates,
             text=priced.text,
@@ -174,72 +126,37 @@ class SendingService:
                     now,
                 )
             ),
-            scheduled_at=scheduled_at,
+            scheduled_at=c.scheduled_at,
             review_due_at=review_due_at,
-            goes_out_at=goes_out_at(now, scheduled_at, review_due_at),
+            goes_out_at=goes_out_at(now, c.scheduled_at, review_due_at),
             messages_by_units=priced.by_units(),
         )
-        return MassPlan(template, parsed, priced, plan)
+        draft = _draft(c.send_id, c.account_id, template, parsed, priced, product, c.scheduled_at)
+        return MassPlan(draft, parsed, priced, plan)
 
-    def send_mass(
-        self,
-        account_id: UUID,
-        template_id: UUID,
-        source: RecipientSource,
-        variables: Mapping[str, object] | None,
-        product: object,
-        actor: str,
-        send_id: UUID | None = None,
-        *,
-        scheduled_at: datetime | None = None,
-    ) -> AcceptedSend:
+    def send_mass(self, command: SendMassSend) -> AcceptedSend:
         """A mass send, charged now (or its units locked until its time, or until the
-        provider has reviewed it) whole, or refused whole (Q5, Q10)."""
-        planned = self.plan_mass(
-            account_id, template_id, source, variables, product, scheduled_at=scheduled_at
-        )
+        provider has reviewed it) whole, or refused whole (Q5, Q10): the plan's draft is
+        what is accepted, nothing is worked out twice."""
+        planned = self.plan_mass(command)
         if not planned.recipients.accepted:
             raise InvalidInput("None of the recipients can be sent to.")
-        return self._accept(
-            account_id, planned.template, planned.recipients, planned.priced,
-            _product(product), actor, send_id, scheduled_at,
-        )  # fmt: skip
+        return self._accept(planned.draft, planned.recipients, planned.priced, command.actor)
 
-    def cancel(self, send_id: UUID, actor: str, request_id: str | None = None) -> Send:
+    def cancel(self, command: CancelSend) -> Send:
         """S7, Q11: cancel a send before it is submitted; its locked units come back."""
-        return self.lifecycle.cancel(send_id, "cancelled_by_account", actor, request_id)
+        c = command
+        return self.lifecycle.cancel(c.send_id, "cancelled_by_account", c.actor, c.request_id)
 
-    def reschedule(
-        self, send_id: UUID, when: datetime, actor: str, request_id: str | None = None
-    ) -> Send:
+    def reschedule(self, command: RescheduleSend) -> Send:
         """S7: change the time while at least an hour remains before it."""
-        return self.lifecycle.reschedule(send_id, when, actor, request_id)
+        c = command
+        return self.lifecycle.reschedule(c.send_id, c.scheduled_at, c.actor, c.request_id)
 
     def _accept(
-        self,
-        account_id: UUID,
-        template: Template,
-        recipients: RecipientList,
-        priced: Priced,
-        product: str | None,
-        actor: str,
-        send_id: UUID | None,
-        scheduled_at: datetime | None = None,
+        self, draft: SendDraft, recipients: RecipientList, priced: Priced, actor: str
     ) -> AcceptedSend:
-        send_id = send_id or uuid4()
-        category = limit_category(template.type, template.kind, template.scenario)
-        reviewed = needs_provider_review(template.type, template.kind)
-
-        def build(at: datetime) -> Send:
-            return Send.accept(
-                send_id, account_id, template.id, template.type, template.kind, product,
-                priced.text, max(priced.units), list(recipients.accepted), actor, at, category,
-                scheduled_at=scheduled_at,
-                review_due_at=review_passes_at(at) if reviewed else None,
-                personal=priced.personal, units=priced.units,
-            )  # fmt: skip
-
-        send, change = self.accept_send(account_id, build, actor)
+        send, change = self.acceptance.accept(draft, actor)
         plan = SendPlan(
             accepted=send.total,
             units=send.units_charged or send.units_locked,
@@ -264,6 +181,8 @@ class SendingService:
                 return from_list(items)
             case TypedNumbers(text):
                 return from_text(text)
+            case SpreadsheetFile():
+                return self._recipients(account_id, self._read_upload(source), placeholders)
             case SheetRows(rows):
                 return parse_recipients(
                     RecipientInput(r.row, r.phone, variables_from_columns(r.columns, placeholders))
@@ -278,6 +197,12 @@ class SendingService:
                      for phone, name in named]
                 )  # fmt: skip
         raise InvalidInput("A mass send needs recipients, recipients_text, a file or an audience.")
+
+    def _read_upload(self, source: RecipientSource) -> RecipientSource:
+        """An uploaded file's rows (S3); any other source as it is."""
+        if isinstance(source, SpreadsheetFile):
+            return SheetRows(self.sheets.read(source.content))
+        return source
 
     def _active_product(self, account_id: UUID, product: object) -> str | None:
         """Q3: a send names a product the account has active (the pool is shared by them,
@@ -326,6 +251,33 @@ def _price(
         tuple(rendered.values[i] for i in kept),
     )
     return recipients.keep(kept, dropped), priced
+
+
+def _draft(
+    send_id: UUID | None,
+    account_id: UUID,
+    template: Template,
+    recipients: RecipientList,
+    priced: Priced,
+    product: str | None,
+    scheduled_at: datetime | None,
+) -> SendDraft:
+    """The send as it will be accepted (its id new unless a keyed retry names it)."""
+    return SendDraft(
+        send_id=send_id or uuid4(),
+        account_id=account_id,
+        template_id=template.id,
+        template_type=template.type,
+        kind=template.kind,
+        product=product,
+        text=priced.text,
+        recipients=tuple(recipients.accepted),
+        units=priced.units,
+        personal=priced.personal,
+        limit_category=limit_category(template.type, template.kind, template.scenario),
+        provider_review=needs_provider_review(template.type, template.kind),
+        scheduled_at=scheduled_at,
+    )
 
 
 def _product(product: object) -> str | None:

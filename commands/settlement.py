@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
+from ..domain.carrier_lines import ReportedReceipt
+from .command_types import RecordReceipts
 from .ports import Clock, Receipt
 from .receipts import ReceiptRecorder
 from .send_lifecycle import SendLifecycle
@@ -45,10 +47,8 @@ class SettlementTimer:
         if self.due_receipts is not None:
             receipts = self.due_receipts(now)
             if receipts:
-                self.receipts.record(
-                    [{"message_id": r.message_id, "status": r.status, "at": r.at.isoformat()}
-                     for r in receipts]
-                )  # fmt: skip
+                lines = [ReportedReceipt(r.message_id, r.status) for r in receipts]
+                self.receipts.record(RecordReceipts(lines))
                 done += len(receipts)
         for send_id in self.due_for_expiry(now):
             done += self.lifecycle.expire(UUID(send_id))

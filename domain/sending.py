@@ -14,7 +14,7 @@ a small aggregate: ``.`` pending, ``s`` sending, ``d`` success (delivered), ``f`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,7 +35,9 @@ from .errors import DomainError, InvalidInput, QuotaConflict
 from .handled_requests import HandledRequests
 from .handover import BatchClaim, Handover, HandoverClaim
 from .pricing import fill_placeholders
+from .provider_review import review_passes_at
 from .recipient_limits import RATE_LIMITED
+from .send_draft import SendDraft
 
 BATCH_SIZE = 100  # S5
 UNKNOWN_AFTER = timedelta(hours=72)  # Q8
@@ -331,54 +333,37 @@ class Send(Aggregate, HandledRequests):
         self.withheld: set[int] = set()  # failed before the carrier had them (opted out, S9)
 
     @classmethod
-    def accept(
-        cls,
-        send_id: UUID,
-        account_id: UUID,
-        template_id: UUID,
-        type_: str,
-        kind: str | None,
-        product: str | None,
-        text: str,
-        units_per_message: int,
-        recipients: Sequence[str],
-        actor: str,
-        at: datetime,
-        limit_category: str | None = None,
-        scheduled_at: datetime | None = None,
-        review_due_at: datetime | None = None,
-        personal: Sequence[Mapping[str, str]] | None = None,
-        units: Sequence[int] | None = None,
-    ) -> Send:
-        """A send accepted whole. The caller, in the same save, charges ``units_charged`` of
-        a send that goes out now, or locks ``units_locked`` of one that waits (S6, S8, Q5).
-        With per-recipient variables, ``text`` keeps their placeholders, ``personal`` holds
-        each recipient's values and ``units`` what each message costs (Q6)."""
-        if not recipients:
+    def accept(cls, draft: SendDraft, actor: str, at: datetime) -> Send:
+        """A send accepted whole at ``at``. The caller, in the same save, charges
+        ``units_charged`` of a send that goes out now, or locks ``units_locked`` of one that
+        waits (S6, S8, Q5). With per-recipient variables, ``text`` keeps their placeholders
+        and ``personal`` holds each recipient's values (Q6)."""
+        if not draft.recipients:
             raise InvalidInput("A send needs at least one recipient.")
-        if units_per_message not in (1, 2) or any(u not in (1, 2) for u in units or ()):
+        if any(u not in (1, 2) for u in draft.units):
             raise InvalidInput("A message costs 1 or 2 units (Q6).")
-        for given in (personal, units):
-            if given is not None and len(given) != len(recipients):
+        for given in (draft.personal, draft.units):
+            if given is not None and len(given) != len(draft.recipients):
                 raise InvalidInput("Per-recipient values must be given for every recipient.")
-        mixed = units is not None and len(set(units)) > 1
+        mixed = len(set(draft.units)) > 1
+        scheduled_at = draft.scheduled_at
         return cls._create(
             cls.Accepted,
-            id=send_id,
-            account_id=str(account_id),
-            template_id=str(template_id),
-            type=type_,
-            kind=kind,
-            product=product,
-            text=text,
-            units_per_message=units_per_message,
-            recipients=list(recipients),
+            id=draft.send_id,
+            account_id=str(draft.account_id),
+            template_id=str(draft.template_id),
+            type=draft.template_type,
+            kind=draft.kind,
+            product=draft.product,
+            text=draft.text,
+            units_per_message=draft.units_per_message,
+            recipients=list(draft.recipients),
             actor=actor,
-            limit_category=limit_category,
+            limit_category=draft.limit_category,
             scheduled_at=check_schedule(scheduled_at, at) if scheduled_at else None,
-            review_due_at=review_due_at,
-            personal=[dict(p) for p in personal] if personal is not None else None,
-            unit_counts="".join(map(str, units)) if units is not None and mixed else None,
+            review_due_at=review_passes_at(at) if draft.provider_review else None,
+            personal=[dict(p) for p in draft.personal] if draft.personal is not None else None,
+            unit_counts="".join(map(str, draft.units)) if mixed else None,
             timestamp=at,
         )
 

@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 log = logging.getLogger(__name__)
@@ -91,12 +91,13 @@ class BackgroundLoops:
     projections: list[BackgroundLoop]
     sending: list[BackgroundLoop]
     kafka: list[BackgroundLoop]
+    upkeep: list[BackgroundLoop] = field(default_factory=list)  # beside every API process
 
     def all(self) -> list[BackgroundLoop]:
-        return [*self.projections, *self.sending, *self.kafka]
+        return [*self.projections, *self.sending, *self.kafka, *self.upkeep]
 
     def start(self, *groups: list[BackgroundLoop]) -> None:
-        for group in groups or (self.projections, self.sending, self.kafka):
+        for group in groups or (self.projections, self.sending, self.kafka, self.upkeep):
             for loop in group:
                 loop.start()
 

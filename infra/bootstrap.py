@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -17,6 +19,7 @@ from eventsourcing.application import Application
 from ..adapters.carrier_sim import SimulatedCarrier
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.command_log import SqlCommandLog
+from ..adapters.excel_recipients import ExcelRecipientSheets
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.log_follower import LogFollower
 from ..adapters.recipient_window import RecipientWindow
@@ -25,9 +28,11 @@ from ..adapters.tracking import SqlTracking
 from ..commands.accounts import AccountsApp
 from ..commands.alert_handover import AlertHandover
 from ..commands.audience import AudienceApp
+from ..commands.bus import CommandBus
 from ..commands.clock_stepper import ClockStepper
 from ..commands.due_work import DueWork
 from ..commands.group_commit import GroupCommitter
+from ..commands.handlers import WriteSide, command_bus
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
 from ..commands.receipts import ReceiptRecorder
@@ -37,7 +42,6 @@ from ..commands.send_worker import SendWorker
 from ..commands.sending import SendingService
 from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
-from ..commands.upstream import UpstreamCommands
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
@@ -45,9 +49,10 @@ from ..projections.read_model_set import ReadModelSet
 from ..projections.sends import SendQueries, SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .background import BackgroundLoop, BackgroundLoops
-from .current_audience import CurrentAudience
+from .current_audience import CurrentAudience, CurrentMarketing
 from .event_store import event_store_env, read_store
 from .health import HealthCheck
+from .housekeeping import Housekeeping
 from .read_models import ReadModels
 from .schema import HasTables, create_schema, schema_lock
 from .settings import Settings
@@ -58,6 +63,7 @@ WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from 
 SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
 SCHEDULER_IDLE_SECONDS = 1.0  # how often waiting sends are checked for their time
 KAFKA_IDLE_SECONDS = 0.2  # how often the event publisher looks for new events
+HOUSEKEEPING_SECONDS = 600  # how often expired idempotency records and S9 counts are purged
 
 
 @dataclass
@@ -79,6 +85,7 @@ class Container:
     idempotency: IdempotencyStore
     operator_token: str
     carrier_token: str | None
+    bus: CommandBus  # every write goes through it
     sending: SendingService
     lifecycle: SendLifecycle
     receipts: ReceiptRecorder
@@ -93,7 +100,8 @@ class Container:
     scheduler: SendScheduler
     limits: RecipientWindow
     committer: GroupCommitter
-    upstream: UpstreamCommands
+    command_log: SqlCommandLog
+    sheets: ExcelRecipientSheets
     loops: BackgroundLoops
 
     def close(self) -> None:
@@ -144,18 +152,20 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     committer = GroupCommitter(quota)
     audience_views = AudienceQueries(db)
     current_audience = CurrentAudience(read_models.of("audience"), audience_views)
+    sheets = ExcelRecipientSheets()
     sending = SendingService(
-        accounts, templates, quota, lifecycle, limits, current_audience, committer
+        accounts, templates, quota, lifecycle, limits, current_audience, committer, sheets
     )
     receipts = ReceiptRecorder(lifecycle, alert_handover)
     send_views = SendQueries(db)
+    marketing = CurrentMarketing(read_models.of("quota"), send_views)
+    bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, marketing))
     settlement = SettlementTimer(
         receipts, lifecycle, clock, carrier.due_receipts, send_views.due_for_expiry
     )
     scheduler = SendScheduler(
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends
     )
-    upstream = UpstreamCommands(accounts, quota, sending, audience, command_log)
     due_work = DueWork(scheduler, handover, settlement, read_models)
     loops = BackgroundLoops(
         projections=[
@@ -166,8 +176,14 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
             BackgroundLoop("scheduler", scheduler.run_once, SCHEDULER_IDLE_SECONDS),
         ],
-        kafka=_kafka_loops(settings, upstream, apps, tracking),
-    )
+        kafka=_kafka_publishers(settings, apps, tracking),
+        upkeep=[
+            BackgroundLoop("housekeeping", Housekeeping(idempotency, clock, limits).run_once,
+                           HOUSEKEEPING_SECONDS),
+            # idempotency records that could not be saved when their command committed
+            BackgroundLoop("idempotency-records", idempotency.save_unsaved, 1.0),
+        ],
+    )  # fmt: skip
     for follower, loop in zip(followers, loops.projections, strict=True):
         wakes[follower.app.name].append(loop)
     wakes["quota"].append(loops.sending[0])  # the send worker follows the quota log
@@ -196,12 +212,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         idempotency=idempotency,
         operator_token=_operator_token(settings),
         carrier_token=settings.carrier_token,
+        bus=bus,
         sending=sending,
         lifecycle=lifecycle,
         receipts=receipts,
         due_work=due_work,
         stepper=stepper,
-        health=HealthCheck(settings.database_url, loops.all(), "simulated"),
+        health=HealthCheck(settings, loops, "simulated", read_models.positions),
         send_views=send_views,
         carrier=carrier,
         worker=worker,
@@ -210,7 +227,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         scheduler=scheduler,
         limits=limits,
         committer=committer,
-        upstream=upstream,
+        command_log=command_log,
+        sheets=sheets,
         loops=loops,
     )
 
@@ -235,22 +253,17 @@ def _operator_token(settings: Settings) -> str:
     return token
 
 
-def _kafka_loops(
-    settings: Settings,
-    upstream: UpstreamCommands,
-    apps: list[Application[UUID]],
-    tracking: SqlTracking,
+def _kafka_publishers(
+    settings: Settings, apps: list[Application[UUID]], tracking: SqlTracking
 ) -> list[BackgroundLoop]:
-    """The Kafka consumer, and one publisher per application's log (connecting is theirs)."""
+    """One publisher of each application's log to ``sms.events`` (connecting is theirs)."""
     if not settings.kafka_bootstrap:
         return []
-    bootstrap = settings.kafka_bootstrap
-    from ..adapters.kafka_bus import CommandConsumer, EventPublisher  # kafka only when set
+    from ..adapters.kafka_bus import EventPublisher  # kafka only when set
 
-    consumer = CommandConsumer(bootstrap, upstream.handle)
-    loops = [BackgroundLoop("kafka-commands", consumer.run_once, 0.0, on_stop=consumer.close)]
+    loops = []
     for app in apps:
-        publisher = EventPublisher(bootstrap, app, tracking)
+        publisher = EventPublisher(settings.kafka_bootstrap, app, tracking)
         follower = LogFollower(app, publisher, batch_size=500)
         loops.append(
             BackgroundLoop(
@@ -261,6 +274,18 @@ def _kafka_loops(
             )
         )
     return loops
+
+
+def add_command_consumer(c: Container, handle: Callable[[object], dict[str, Any]]) -> None:
+    """Consume ``sms.commands`` with ``handle`` (the Kafka entry point, ``api/``), when
+    Kafka is configured; the loop joins the Kafka group and health."""
+    if not c.settings.kafka_bootstrap:
+        return
+    from ..adapters.kafka_bus import CommandConsumer  # kafka only when set
+
+    consumer = CommandConsumer(c.settings.kafka_bootstrap, handle)
+    loop = BackgroundLoop("kafka-commands", consumer.run_once, 0.0, on_stop=consumer.close)
+    c.loops.kafka.insert(0, loop)
 
 
 def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:

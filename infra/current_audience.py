@@ -1,4 +1,5 @@
-"""The audience as sending needs it: current as of the call, not as of the last poll.
+"""The audience (and who marketed to whom) as sending and replies need it: current as of
+the call, not as of the last poll.
 
 Sends decide on the audience read models (synced customers, S4; opt-outs). Catching their
 follower up first means a customer synced, or a number opted out, before the request is
@@ -9,9 +10,11 @@ background loop).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from ..adapters.log_follower import LogFollower
 from ..projections.audience import AudienceQueries
+from ..projections.sends import SendQueries
 
 
 class CurrentAudience:
@@ -34,3 +37,16 @@ class CurrentAudience:
     def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
         self.follower.catch_up()
         return self.queries.opted_out(account_id, phones)
+
+
+class CurrentMarketing:
+    """``commands.audience.RecentMarketing`` over the sends read model, caught up first, so
+    a reply always sees the marketing handed over before it."""
+
+    def __init__(self, follower: LogFollower, sends: SendQueries) -> None:
+        self.follower = follower
+        self.sends = sends
+
+    def accounts_that_sent(self, phone: str, since: datetime, until: datetime) -> list[str]:
+        self.follower.catch_up()
+        return self.sends.accounts_that_sent(phone, since, until)

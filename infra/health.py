@@ -9,11 +9,13 @@ simulated one (always up). The service is ready when its database answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.sql import probe
-from .background import BackgroundLoop
+from .background import BackgroundLoop, BackgroundLoops
+from .settings import Settings
 
 PROBE_SECONDS = 2.0
 
@@ -22,26 +24,49 @@ PROBE_SECONDS = 2.0
 class HealthReport:
     ready: bool
     checks: dict[str, dict[str, Any]]
+    store: str  # postgresql | sqlite
+    simulation: bool
+    projections: dict[str, dict[str, int]] | None  # None while the database is down
 
 
 class HealthCheck:
-    def __init__(self, database_url: str, loops: list[BackgroundLoop], carrier: str) -> None:
-        self.database_url = database_url
+    def __init__(
+        self,
+        settings: Settings,
+        loops: BackgroundLoops,
+        carrier: str,
+        positions: Callable[[], dict[str, tuple[int, int]]],
+    ) -> None:
+        self.settings = settings
         self.loops = loops
         self.carrier = carrier
+        self.positions = positions  # each read model's position beside its log's head
 
     def report(self) -> HealthReport:
         checks: dict[str, dict[str, Any]] = {"database": self._database()}
-        kafka = [loop for loop in self.loops if loop.name.startswith("kafka")]
+        loops = self.loops.all()
+        kafka = [loop for loop in loops if loop.name.startswith("kafka")]
         if kafka:
             checks["kafka"] = _loops_state(kafka)
-        checks["background"] = _loops_state([lp for lp in self.loops if lp not in kafka])
+        checks["background"] = _loops_state([lp for lp in loops if lp not in kafka])
         checks["carrier"] = {"status": "up", "name": self.carrier}
-        return HealthReport(checks["database"]["status"] == "up", checks)
+        ready = checks["database"]["status"] == "up"
+        store = "postgresql" if self.settings.is_postgres else "sqlite"
+        projections = self._projections() if ready else None
+        return HealthReport(ready, checks, store, self.settings.simulation, projections)
+
+    def _projections(self) -> dict[str, dict[str, int]] | None:
+        try:
+            return {
+                name: {"position": position, "head": head}
+                for name, (position, head) in self.positions().items()
+            }
+        except Exception:  # the database went away between the probe and this read
+            return None
 
     def _database(self) -> dict[str, Any]:
         try:
-            took = probe(self.database_url, PROBE_SECONDS)
+            took = probe(self.settings.database_url, PROBE_SECONDS)
         except Exception as error:
             return {"status": "down", "error": f"{type(error).__name__}: {error}"[:300]}
         return {"status": "up", "latency_ms": round(took * 1000, 1)}

@@ -201,6 +201,9 @@ step "ruff format --check"
 step "mypy"
 bash scripts/typecheck.sh
 
+step "import layers (lint-imports)"
+.venv/bin/lint-imports --no-cache
+
 step "pytest"
 rc=0
 .venv/bin/pytest -q -p no:cacheprovider "$@" || rc=$?

@@ -29,7 +29,7 @@ class ServiceProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
-        command = [sys.executable, "-m", "smsplat.infra.cli", "--log-level", "WARNING",
+        command = [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING",
                    "serve", "--port", str(self.port)]  # fmt: skip
         self.proc = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120

@@ -11,22 +11,18 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from ...adapters.excel_recipients import (
-    MAX_FILE_BYTES,
-    UnsupportedFile,
-    read_recipient_rows,
-    recipients_template,
-)
-from ...commands.recipient_sources import SheetRows
-from ..auth import Caller, Services, require_account_access
-from ..problems import ApiProblem, problem_errors
+from ...commands.recipient_sources import SpreadsheetFile
+from ...domain.recipient_files import MAX_FILE_BYTES
+from ..auth import Caller, require_account_access
+from ..body_commands import mass_send_command
+from ..idempotency import keyed_id
+from ..problems import ApiProblem
 from ..schemas import SendAcceptedOut, SendIn, SendPlanOut
-from .accounts import keyed_id
-from .sending import mass_send
+from ..services import Accounts, Bus, Sheets
+from .sending import mass_send_answer
 
 router = APIRouter(tags=["sending"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_BY_REASON = {"not_xlsx": 415, "too_large": 413}  # any other file refusal: 422
 
 
 @router.get(
@@ -34,10 +30,10 @@ STATUS_BY_REASON = {"not_xlsx": 415, "too_large": 413}  # any other file refusal
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "The Excel template (S3)."}},
 )
-def download_template(caller: Caller) -> Response:
+def download_template(caller: Caller, sheets: Sheets) -> Response:
     """The Excel template for importing numbers: one number per row under 手机号码."""
     return Response(
-        recipients_template(),
+        sheets.template(),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="recipients-template.xlsx"'},
     )
@@ -70,7 +66,8 @@ def import_send(
     account_id: UUID,
     request: Request,
     caller: Caller,
-    c: Services,
+    bus: Bus,
+    accounts: Accounts,
     file: Annotated[UploadFile, File(description="An .xlsx made from the template (S3).")],
     template_id: Annotated[UUID, Form()],
     variables: Annotated[str | None, Form(description='A JSON object, e.g. {"name": "x"}')] = None,
@@ -83,7 +80,7 @@ def import_send(
     columns headed like the template's placeholders (姓名 for ``#name#``) fill each row's own
     variables. A form field this operation does not take is refused (422), like an unknown
     JSON field."""
-    require_account_access(caller, account_id, c)
+    require_account_access(caller, account_id, accounts)
     try:
         body = SendIn(
             template_id=template_id, variables=_variables(variables),
@@ -91,15 +88,9 @@ def import_send(
         )  # fmt: skip
     except ValidationError as invalid:
         raise ApiProblem(422, "validation_error", str(invalid)) from None
-    try:
-        rows = read_recipient_rows(file.file.read(MAX_FILE_BYTES + 1))
-    except UnsupportedFile as refused:
-        status = STATUS_BY_REASON.get(refused.reason, 422)
-        errors = problem_errors(refused.problems)
-        raise ApiProblem(
-            status, refused.code, refused.detail, reason=refused.reason, errors=errors
-        ) from None
-    return mass_send(account_id, body, caller, c, keyed_id(request, "send"), SheetRows(rows))
+    upload = SpreadsheetFile(file.file.read(MAX_FILE_BYTES + 1))  # more is refused: too_large
+    command = mass_send_command(account_id, body, caller.actor, keyed_id(request, "send"), upload)
+    return mass_send_answer(bus, command, body.dry_run)
 
 
 def _variables(text: str | None) -> dict[str, Any] | None:

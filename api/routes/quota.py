@@ -10,10 +10,12 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from ...commands.command_types import BuyPackage, RefundPackage
 from ...domain.ledger import EntryKind
 from ...projections.quota_ledger import LedgerQuery, LedgerRow
-from ..auth import Caller, Services, require_account_access
+from ..auth import Caller, require_account_access
 from ..bounds import MAX_SEQUENCE
+from ..idempotency import keyed_id
 from ..problems import ApiProblem
 from ..schemas import (
     AccountBalanceOut,
@@ -27,7 +29,8 @@ from ..schemas import (
     ReferenceOut,
     beijing,
 )
-from .accounts import keyed_id
+from ..services import Accounts, Alerts, Bus, Ledger
+from ..wire import purchase_out
 from .times import as_instant
 
 router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["quota"])
@@ -42,20 +45,18 @@ CSV_COLUMNS = [
 
 @router.post("/purchases", status_code=201, response_model=PurchaseOut)
 def buy_package(
-    account_id: UUID, body: PurchaseIn, request: Request, caller: Caller, c: Services
+    account_id: UUID,
+    body: PurchaseIn,
+    request: Request,
+    caller: Caller,
+    bus: Bus,
+    accounts: Accounts,
 ) -> PurchaseOut:
     """Buy a 1,000, 5,000 or 10,000-unit package (Q1); needs an active product (Q3)."""
-    require_account_access(caller, account_id, c)
+    require_account_access(caller, account_id, accounts)
     purchase_id = str(keyed_id(request, "purchase") or uuid4())
-    change = c.quota.purchase(account_id, body.package_size, purchase_id, caller.actor)
-    units = int(body.package_size)
-    return PurchaseOut(
-        purchase_id=purchase_id,
-        package_size=units,
-        units=units,
-        entry_id=change.entry_id,
-        balance=BalanceOut.of(change.balance),
-    )
+    change = bus.handle(BuyPackage(account_id, body.package_size, purchase_id, caller.actor))
+    return purchase_out(purchase_id, body.package_size, change)
 
 
 @router.post(
@@ -63,24 +64,27 @@ def buy_package(
     status_code=409,
     responses={409: {"description": "Always: packages are not refundable (Q2)."}},
 )
-def refund_package(account_id: UUID, purchase_id: str, caller: Caller, c: Services) -> None:
+def refund_package(
+    account_id: UUID, purchase_id: str, caller: Caller, bus: Bus, accounts: Accounts
+) -> None:
     """Packages are never refunded (Q2): always 409 ``not_refundable``; nothing changes."""
-    require_account_access(caller, account_id, c)
-    c.quota.refuse_refund(account_id, purchase_id)
+    require_account_access(caller, account_id, accounts)
+    bus.handle(RefundPackage(account_id, purchase_id))
 
 
 @router.get("/balance", response_model=AccountBalanceOut)
 def balance(
     account_id: UUID,
     caller: Caller,
-    c: Services,
+    accounts: Accounts,
+    ledger: Ledger,
     as_of: Annotated[
         str | None, Query(description="ISO 8601 instant; naive means Beijing time (Q12).")
     ] = None,
 ) -> AccountBalanceOut:
-    require_account_access(caller, account_id, c)
+    require_account_access(caller, account_id, accounts)
     instant = as_instant(as_of, "as_of") if as_of else None
-    figures = c.ledger.balance(str(account_id), instant)
+    figures = ledger.balance(str(account_id), instant)
     return AccountBalanceOut(
         account_id=str(account_id),
         as_of=beijing(instant) if instant else None,
@@ -99,7 +103,8 @@ def ledger(
     account_id: UUID,
     request: Request,
     caller: Caller,
-    c: Services,
+    accounts: Accounts,
+    ledger_views: Ledger,
     from_: Annotated[str | None, Query(alias="from", description="Entries at or after.")] = None,
     to: Annotated[str | None, Query(description="Entries before.")] = None,
     kind: Annotated[
@@ -111,7 +116,7 @@ def ledger(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> LedgerPageOut | Response:
     """The quota history, oldest first (Q12). ``Accept: text/csv`` gives the same rows as CSV."""
-    require_account_access(caller, account_id, c)
+    require_account_access(caller, account_id, accounts)
     query = LedgerQuery(
         account_id=str(account_id),
         start=as_instant(from_, "from") if from_ else None,
@@ -120,7 +125,7 @@ def ledger(
         after_sequence=cursor,
         limit=limit + 1,
     )
-    rows = c.ledger.entries(query)
+    rows = ledger_views.entries(query)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = page[-1].sequence if more else None
     if "text/csv" in request.headers.get("accept", ""):
@@ -130,9 +135,9 @@ def ledger(
 
 
 @router.get("/alerts", response_model=AlertsOut)
-def alerts(account_id: UUID, caller: Caller, c: Services) -> AlertsOut:
+def alerts(account_id: UUID, caller: Caller, accounts: Accounts, alerts: Alerts) -> AlertsOut:
     """Alerts raised for the account, newest first (Q9 ``low_balance``)."""
-    require_account_access(caller, account_id, c)
+    require_account_access(caller, account_id, accounts)
     return AlertsOut(
         items=[
             AlertOut(
@@ -143,7 +148,7 @@ def alerts(account_id: UUID, caller: Caller, c: Services) -> AlertsOut:
                 message_id=a.message_id,
                 available=a.available,
             )
-            for a in c.alerts.for_account(str(account_id))
+            for a in alerts.for_account(str(account_id))
         ]
     )
 

@@ -24,6 +24,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.api.app import create_app
+from smsplat.commands.command_types import SendMassSend
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.infra.bootstrap import Container
 
@@ -78,7 +79,7 @@ def _tenant(c: Container, n: int) -> Tenant:
     mass = c.templates.submit(account, {"type": "mass", "kind": "notice", "signature": "花店",
                                         "content": "会员日到店有礼。"}, "account")  # fmt: skip
     c.templates.approve(mass.id, "operator")
-    send = c.sending.send_mass(account, mass.id, Numbers(["13812340005"]), None, "site", "a")
+    send = c.bus.handle(SendMassSend(account, mass.id, Numbers(["13812340005"]), None, "site", "a"))
     return Tenant(
         new.api_key,
         {

@@ -22,6 +22,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import (
+    CancelSend,
+    RecordReceipts,
+    RescheduleSend,
+    SendMassSend,
+    SendMessage,
+)
+from smsplat.commands.receipts import read_receipt
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.errors import DomainError
 from smsplat.domain.sending import message_id
@@ -80,14 +88,16 @@ class CarrierChaosMachine(RuleBasedStateMachine):
     def mass_send(self, kind: str, numbers: list[str], hours_ahead: int | None) -> None:
         when = None if hours_ahead is None else self.clock.now() + timedelta(hours=hours_ahead)
         try:
-            accepted = self.c.sending.send_mass(
-                self.account,
-                self.templates[kind],
-                Numbers(numbers),
-                None,
-                "site",
-                "account",
-                scheduled_at=when,
+            accepted = self.c.bus.handle(
+                SendMassSend(
+                    self.account,
+                    self.templates[kind],
+                    Numbers(numbers),
+                    None,
+                    "site",
+                    "account",
+                    scheduled_at=when,
+                )
             )
         except DomainError:
             return  # refused whole (every number opted out): nothing stored
@@ -95,24 +105,24 @@ class CarrierChaosMachine(RuleBasedStateMachine):
 
     @rule(number=st.sampled_from(NUMBERS))
     def business_message(self, number: str) -> None:
-        accepted = self.c.sending.send_message(
+        accepted = self.c.bus.handle(SendMessage(
             self.account, self.templates["business"], number, {"code": "123456"}, "site",
             "account",
-        )  # fmt: skip
+        ))  # fmt: skip
         self.sends.append(accepted.send.id)
 
     @precondition(lambda self: bool(self.sends))
     @rule(pick=st.integers(0, 10_000))
     def cancel(self, pick: int) -> None:
         with suppress(DomainError):  # not waiting any more: 409 not_cancellable
-            self.c.sending.cancel(self.sends[pick % len(self.sends)], "account")
+            self.c.bus.handle(CancelSend(self.sends[pick % len(self.sends)], "account"))
 
     @precondition(lambda self: bool(self.sends))
     @rule(pick=st.integers(0, 10_000), hours=st.integers(-2, 30))
     def reschedule(self, pick: int, hours: int) -> None:
         when = self.clock.now() + timedelta(hours=hours)
         with suppress(DomainError):  # too late, not scheduled, in the past
-            self.c.sending.reschedule(self.sends[pick % len(self.sends)], when, "account")
+            self.c.bus.handle(RescheduleSend(self.sends[pick % len(self.sends)], when, "account"))
 
     # -- what the carrier and recipients say ---------------------------------------------
 
@@ -138,7 +148,7 @@ class CarrierChaosMachine(RuleBasedStateMachine):
             if i >= 0
         ]
         items += [{"message_id": j, "status": "failed"} for j in junk]
-        outcome = self.c.receipts.record(items)
+        outcome = self.c.bus.handle(RecordReceipts([read_receipt(i) for i in items]))
         assert len(outcome.answers) == len(items)
 
     @rule(

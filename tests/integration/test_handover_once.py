@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from smsplat.adapters.log_follower import LogFollower
 from smsplat.adapters.tracking import SqlTracking
 from smsplat.api.app import create_app
+from smsplat.commands.command_types import SendMassSend
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.commands.send_worker import SendWorker
 from smsplat.domain.sending import message_id
@@ -65,14 +66,16 @@ def test_S5_two_workers_and_the_moving_clock_hand_each_message_over_once(
                 numbers = [f"1392{n:03d}{i:04d}" for i in range(1000, 1250)]
                 # every other send is scheduled a minute ahead
                 scheduled = c.clock.now() + timedelta(minutes=1) if n % 2 else None
-                accepted = c.sending.send_mass(
-                    account,
-                    template,
-                    Numbers(numbers),
-                    None,
-                    "site",
-                    "account",
-                    scheduled_at=scheduled,
+                accepted = c.bus.handle(
+                    SendMassSend(
+                        account,
+                        template,
+                        Numbers(numbers),
+                        None,
+                        "site",
+                        "account",
+                        scheduled_at=scheduled,
+                    )
                 )
                 expected += [message_id(accepted.send.id, i) for i in range(len(numbers))]
                 r = http.post("/v1/sim/clock", json={"advance_seconds": 61}, headers=headers)

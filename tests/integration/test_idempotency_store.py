@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from smsplat.adapters.idempotency import ClaimOutcome, IdempotencyStore
+from smsplat.adapters.idempotency import IdempotencyStore
+from smsplat.commands.idempotency import ClaimOutcome
 from smsplat.infra.bootstrap import Container
 
 

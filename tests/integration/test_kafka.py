@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from smsplat.adapters.kafka_bus import CommandConsumer
+from smsplat.api.kafka_commands import attach_kafka_commands
 from smsplat.infra.bootstrap import Container
 
 from tests.conftest import make_container
@@ -23,6 +24,7 @@ from tests.integration.test_sending_flow import approved_template
 def bus_container(pg_url: str, kafka_bootstrap: str) -> Iterator[Container]:
     """A container with the Kafka consumer and publisher running (own consumer group)."""
     c = make_container(pg_url, kafka_bootstrap=kafka_bootstrap)
+    attach_kafka_commands(c)  # the Kafka entry point, as ``serve`` attaches it
     c.loops.start(c.loops.projections, c.loops.kafka)
     try:
         yield c

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
+from smsplat.commands.command_types import RecordReceipts, SendMassSend
+from smsplat.commands.receipts import read_receipt
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.ledger import Reference
 from smsplat.domain.sending import Send, message_id
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.ledger_tampered  # these databases are broken on purpos
 def _verify(url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SMS_DATABASE_URL": url, "SMS_OPERATOR_TOKEN": "x"}
     return subprocess.run(
-        [sys.executable, "-m", "smsplat.infra.cli", "ledger", "verify"],
+        [sys.executable, "-m", "smsplat.api.cli", "ledger", "verify"],
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -44,11 +46,17 @@ def _handed_over_send(c: Container, recipients: int = 5) -> Send:
     )
     c.templates.approve(template.id, "operator")
     numbers = [f"1393123{n:04d}" for n in range(1000, 1000 + recipients)]
-    accepted = c.sending.send_mass(account, template.id, Numbers(numbers), None, "site", "account")
+    send_mass = SendMassSend(account, template.id, Numbers(numbers), None, "site", "account")
+    accepted = c.bus.handle(send_mass)
     c.due_work.run()
     send = c.quota.send(accepted.send.id)
     assert send.counts()["sending"] == recipients
     return send
+
+
+def _record_failed(c: Container, message: str) -> None:
+    """The carrier reports ``message`` failed."""
+    c.bus.handle(RecordReceipts([read_receipt({"message_id": message, "status": "failed"})]))
 
 
 @pytest.fixture
@@ -60,7 +68,7 @@ def c(pg_url: str) -> Iterator[Container]:
 
 def test_Q12_a_clean_history_verifies(c: Container, pg_url: str) -> None:
     send = _handed_over_send(c)
-    c.receipts.record([{"message_id": message_id(send.id, 1), "status": "failed"}])
+    _record_failed(c, message_id(send.id, 1))
     done = _verify(pg_url)
     assert done.returncode == 0, done.stderr
     assert "PROBLEM" not in done.stderr
@@ -92,7 +100,7 @@ def test_Q7_a_refund_for_a_message_that_did_not_fail_is_named(c: Container, pg_u
 
 def test_Q7_a_message_refunded_twice_is_named(c: Container, pg_url: str) -> None:
     send = _handed_over_send(c)
-    c.receipts.record([{"message_id": message_id(send.id, 4), "status": "failed"}])
+    _record_failed(c, message_id(send.id, 4))
     pool = c.quota.pool_for(UUID(send.account_id))
     pool.refund(Reference("message", message_id(send.id, 4)), Reference("send", str(send.id)),
                 1, "site", "system", c.clock.now())  # fmt: skip

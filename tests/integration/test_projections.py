@@ -129,7 +129,7 @@ def test_Q12_projector_killed_between_events_resumes_exactly(pg_url: str) -> Non
             "SMS_PROJECTION_BATCH_SIZE": "2",
             "SMS_PROJECTION_POLL_SECONDS": "0.05",
         }
-        command = [sys.executable, "-m", "smsplat.infra.cli", "projections", "run"]
+        command = [sys.executable, "-m", "smsplat.api.cli", "projections", "run"]
         follower = c.read_models.of("quota")
         models = c.read_models.handler_of(follower)
         head = follower.head()

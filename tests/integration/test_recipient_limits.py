@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import PlanMassSend, SendMassSend, SendMessage
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.sending import message_id
 from smsplat.infra.bootstrap import Container
@@ -22,7 +23,7 @@ def _template(c: Container, account: UUID, fields: dict[str, object]) -> UUID:
 
 
 def _code(c: Container, account: UUID, template: UUID) -> tuple[str, str | None]:
-    accepted = c.sending.send_message(account, template, PHONE, {"code": "1"}, "site", "a")
+    accepted = c.bus.handle(SendMessage(account, template, PHONE, {"code": "1"}, "site", "a"))
     c.due_work.run()
     row = c.send_views.message(message_id(accepted.send.id, 0))
     assert row is not None
@@ -49,7 +50,7 @@ def test_S9_verification_codes_ten_an_hour_fifteen_a_day(any_container: Containe
         assert _code(c, account, register)[0] in ("sending", "success")
     assert _code(c, account, register) == ("failed", "recipient_rate_limited")
     form = _template(c, account, {"type": "business", "scenario": "form", "signature": "花店"})
-    accepted = c.sending.send_message(account, form, PHONE, {"name": "x"}, "site", "a")
+    accepted = c.bus.handle(SendMessage(account, form, PHONE, {"name": "x"}, "site", "a"))
     c.due_work.run()
     row = c.send_views.message(message_id(accepted.send.id, 0))
     assert row is not None and row.status != "failed"  # a form notice is not limited
@@ -64,18 +65,19 @@ def test_S9_marketing_three_a_day_per_number(any_container: Container) -> None:
                                        "content": "会员日全场八折。"})  # fmt: skip
     others = ["13912340005", "13912340006"]
     for _ in range(3):
-        c.sending.send_mass(account, marketing, Numbers([PHONE]), None, "site", "a")
+        c.bus.handle(SendMassSend(account, marketing, Numbers([PHONE]), None, "site", "a"))
     _after_provider_review(c)
-    plan = c.sending.plan_mass(account, marketing, Numbers([PHONE, *others]), None).plan
+    to_all = Numbers([PHONE, *others])
+    plan = c.bus.handle(PlanMassSend(SendMassSend(account, marketing, to_all, None, None, "a")))
     assert plan.rate_limited == (PHONE,)  # the dry run says so before anything is stored
-    fourth = c.sending.send_mass(account, marketing, Numbers([PHONE, *others]), None, "site", "a")
+    fourth = c.bus.handle(SendMassSend(account, marketing, to_all, None, "site", "a"))
     _after_provider_review(c)
     send = c.quota.send(fourth.send.id)
     assert send.message_status(0).value == "failed" and send.units_refunded == 1
     assert send.counts()["failed"] == 1
     notice = _template(c, account, {"type": "mass", "kind": "notice", "signature": "花店",
                                     "content": "本周六照常营业。"})  # fmt: skip
-    sent = c.sending.send_mass(account, notice, Numbers([PHONE]), None, "site", "a")
+    sent = c.bus.handle(SendMassSend(account, notice, Numbers([PHONE]), None, "site", "a"))
     c.due_work.run()
     assert c.quota.send(sent.send.id).counts()["failed"] == 0
 

@@ -56,7 +56,7 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
             "SMS_OPERATOR_TOKEN": "x",
             "SMS_HANDOVER_LEASE_SECONDS": "2",  # a dead worker's claim is taken over soon
         }
-        command = [sys.executable, "-m", "smsplat.infra.cli", "worker"]
+        command = [sys.executable, "-m", "smsplat.api.cli", "worker"]
         targets = sorted(random.Random(17).sample(range(5, 95), 4))
         kills = 0
         for target in targets:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from datetime import datetime
 from uuid import UUID, uuid4
 
 import pytest
-from smsplat.commands.quota import charge_reference
+from smsplat.commands.quota import QuotaChange, charge_reference
+from smsplat.commands.send_acceptance import SendAcceptance
 from smsplat.domain.carrier_input import CarrierReceipt
 from smsplat.domain.errors import InsufficientQuota, NotFound
 from smsplat.domain.handover import Handover
+from smsplat.domain.send_draft import SendDraft
 from smsplat.domain.sending import Send
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.ledger_audit import audit_ledger
@@ -19,17 +19,16 @@ from smsplat.projections.ledger_audit import audit_ledger
 from tests.integration.history import funded_account
 
 
-def _builder(
-    account: UUID, send_id: UUID, recipients: int, units: int = 1
-) -> Callable[[datetime], Send]:
-    def build(at: datetime) -> Send:
-        phones = [f"1381234{n:04d}" for n in range(recipients)]
-        return Send.accept(
-            send_id, account, uuid4(), "mass", "notice", "site", "【花店】会员日", units, phones,
-            "account", at,
-        )  # fmt: skip
+def _draft(account: UUID, send_id: UUID, recipients: int, units: int = 1) -> SendDraft:
+    phones = tuple(f"1381234{n:04d}" for n in range(recipients))
+    return SendDraft(
+        send_id, account, uuid4(), "mass", "notice", "site", "【花店】会员日", phones,
+        (units,) * recipients,
+    )  # fmt: skip
 
-    return build
+
+def _accept(container: Container, draft: SendDraft) -> tuple[Send, QuotaChange]:
+    return SendAcceptance(container.quota).accept(draft, "a")
 
 
 def _hand_over(container: Container, send_id: UUID, handovers: list[Handover]) -> None:
@@ -43,7 +42,7 @@ def test_Q5_a_send_and_its_charge_are_stored_together(container: Container) -> N
     """Q5: the units are charged at acceptance, in the same transaction as the send."""
     account = funded_account(container)
     send_id = uuid4()
-    _, change = container.quota.accept_send(account, _builder(account, send_id, 250, 2), "a")
+    _, change = _accept(container, _draft(account, send_id, 250, 2))
     assert change.balance.charged_total == 500 and change.balance.available == 500
     stored = container.quota.send(send_id)
     assert stored.total == 250 and stored.units_charged == 500
@@ -55,7 +54,7 @@ def test_Q10_a_refused_send_stores_nothing(container: Container) -> None:
     account = funded_account(container)
     send_id = uuid4()
     with pytest.raises(InsufficientQuota) as refused:
-        container.quota.accept_send(account, _builder(account, send_id, 1001), "a")
+        _accept(container, _draft(account, send_id, 1001))
     assert refused.value.available == 1000
     with pytest.raises(NotFound):
         container.quota.send(send_id)
@@ -66,8 +65,8 @@ def test_Q5_accepting_the_same_send_again_charges_once(container: Container) -> 
     """A retried acceptance (same send id, e.g. the same Idempotency-Key) is one charge."""
     account = funded_account(container)
     send_id = uuid4()
-    first, _ = container.quota.accept_send(account, _builder(account, send_id, 10), "a")
-    again, _ = container.quota.accept_send(account, _builder(account, send_id, 10), "a")
+    first, _ = _accept(container, _draft(account, send_id, 10))
+    again, _ = _accept(container, _draft(account, send_id, 10))
     assert again.id == first.id and again.version == first.version
     assert container.quota.balance(account).charged_total == 10
 
@@ -76,7 +75,7 @@ def test_Q7_concurrent_duplicate_receipts_refund_each_failure_once(container: Co
     """Q7: eight threads post the same failed receipts at once: each failure refunded once."""
     account = funded_account(container)
     send_id = uuid4()
-    container.quota.accept_send(account, _builder(account, send_id, 100), "a")
+    _accept(container, _draft(account, send_id, 100))
     _hand_over(container, send_id, [Handover(i, f"c{i}") for i in range(100)])
     failed = [CarrierReceipt(i, "failed") for i in range(0, 100, 3)]  # 34 failures
     refunded: list[int] = []
@@ -102,7 +101,7 @@ def test_Q7_concurrent_duplicate_receipts_refund_each_failure_once(container: Co
 def test_Q7_a_batch_refused_at_submission_is_refunded_with_its_record(container: Container) -> None:
     account = funded_account(container)
     send_id = uuid4()
-    container.quota.accept_send(account, _builder(account, send_id, 5, 2), "a")
+    _accept(container, _draft(account, send_id, 5, 2))
 
     handovers = [Handover(i, None if i < 2 else f"c{i}", "carrier_refused") for i in range(5)]
     _hand_over(container, send_id, handovers)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import SendMassSend, SendMessage
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.ledger_audit import audit_ledger
@@ -35,7 +36,8 @@ def test_S5_S10_Q7_Q8_a_mass_send_to_the_last_receipt(container: Container) -> N
     template = approved_template(c, account, MASS)
     numbers = [f"1381234{n:04d}" for n in range(5, 255)]  # 250 ordinary numbers
     numbers += ["13800000001", "13800000002", "13800000003"]  # fail, silent, refused
-    accepted = c.sending.send_mass(account, template, Numbers(numbers), None, "site", "account")
+    command = SendMassSend(account, template, Numbers(numbers), None, "site", "account")
+    accepted = c.bus.handle(command)
     send_id = accepted.send.id
     assert accepted.plan.accepted == 253 and accepted.plan.units == 253  # Q5: charged at once
     assert c.quota.balance(account).available == 1000 - 253
@@ -75,8 +77,8 @@ def test_S10_a_business_message_is_delivered(container: Container) -> None:
     template = approved_template(
         c, account, {"type": "business", "scenario": "register", "signature": "花店"}
     )
-    accepted = c.sending.send_message(
-        account, template, "+86 138 1234 5678", {"code": "123456"}, "site", "account"
+    accepted = c.bus.handle(
+        SendMessage(account, template, "+86 138 1234 5678", {"code": "123456"}, "site", "account")
     )
     assert accepted.send.text == "【花店】您的注册验证码为123456,5分钟内有效,请勿泄露给他人。"
     c.due_work.run()  # handed over now

@@ -9,6 +9,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import CancelSend, RescheduleSend, SendMassSend
 from smsplat.commands.recipient_sources import Audience, Numbers
 from smsplat.domain.errors import DomainError
 from smsplat.domain.sending import SendStatus
@@ -40,14 +41,16 @@ def test_S6_a_scheduled_send_survives_a_restart_and_goes_out_at_its_time(pg_url:
     try:
         account = funded_account(first)
         template = approved_template(first, account, MASS)
-        accepted = first.sending.send_mass(
-            account,
-            template,
-            Numbers(NUMBERS),
-            None,
-            "site",
-            "account",
-            scheduled_at=START + timedelta(hours=2),
+        accepted = first.bus.handle(
+            SendMassSend(
+                account,
+                template,
+                Numbers(NUMBERS),
+                None,
+                "site",
+                "account",
+                scheduled_at=START + timedelta(hours=2),
+            )
         )
         send_id = accepted.send.id
         first.due_work.run()
@@ -81,14 +84,16 @@ def test_S7_Q11_a_cancel_racing_the_send_at_its_time_has_one_outcome(
     template = approved_template(c, account, MASS)
     outcomes: list[str] = []
     for round_ in range(6):
-        accepted = c.sending.send_mass(
-            account,
-            template,
-            Numbers(NUMBERS[:3]),
-            None,
-            "site",
-            "account",
-            scheduled_at=clock.now() + timedelta(minutes=10),
+        accepted = c.bus.handle(
+            SendMassSend(
+                account,
+                template,
+                Numbers(NUMBERS[:3]),
+                None,
+                "site",
+                "account",
+                scheduled_at=clock.now() + timedelta(minutes=10),
+            )
         )
         c.read_models.catch_up()
         clock.advance(10 * 60)
@@ -97,7 +102,7 @@ def test_S7_Q11_a_cancel_racing_the_send_at_its_time_has_one_outcome(
         def cancel(send_id: UUID = accepted.send.id, gate: threading.Barrier = gate) -> None:
             gate.wait()
             try:
-                c.sending.cancel(send_id, "account")
+                c.bus.handle(CancelSend(send_id, "account"))
             except DomainError as refused:
                 assert refused.code == "not_cancellable"
 
@@ -135,16 +140,16 @@ def test_Q12_waiting_sends_audiences_and_opt_outs_rebuild_to_what_was_live(
         c.audience.sync_customer(account, condition, number, "site", f"客户{i}", "account")
     c.audience.opt_out(account, NUMBERS[1], "reply", "TD")
     soon = clock.now() + timedelta(hours=2)
-    scheduled = c.sending.send_mass(account, notice, Numbers(NUMBERS[:4]), None, "site", "a",
-                                    scheduled_at=soon)  # fmt: skip
-    cancelled = c.sending.send_mass(account, notice, Numbers(NUMBERS[4:6]), None, None, "a",
-                                    scheduled_at=soon)  # fmt: skip
-    c.sending.cancel(cancelled.send.id, "a")
-    c.sending.reschedule(scheduled.send.id, soon + timedelta(hours=1), "a")
+    scheduled = c.bus.handle(SendMassSend(account, notice, Numbers(NUMBERS[:4]), None, "site",
+                                          "a", scheduled_at=soon))  # fmt: skip
+    cancelled = c.bus.handle(SendMassSend(account, notice, Numbers(NUMBERS[4:6]), None, None,
+                                          "a", scheduled_at=soon))  # fmt: skip
+    c.bus.handle(CancelSend(cancelled.send.id, "a"))
+    c.bus.handle(RescheduleSend(scheduled.send.id, soon + timedelta(hours=1), "a"))
     members = Audience({"conditions": ["site_member", "game_player"]})
-    c.sending.send_mass(account, marketing, members, None, "site", "a")
-    waiting = c.sending.send_mass(account, marketing, Numbers(NUMBERS[10:14]), None, "site", "a",
-                                  scheduled_at=soon)  # fmt: skip
+    c.bus.handle(SendMassSend(account, marketing, members, None, "site", "a"))
+    waiting = c.bus.handle(SendMassSend(account, marketing, Numbers(NUMBERS[10:14]), None,
+                                        "site", "a", scheduled_at=soon))  # fmt: skip
     c.audience.opt_out(account, NUMBERS[11], "reply", "R")  # opts out while it waits
     c.due_work.run()
     clock.advance(30 * 60)

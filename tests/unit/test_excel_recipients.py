@@ -14,13 +14,15 @@ import openpyxl
 import pytest
 from smsplat.adapters.excel_recipients import (
     MAX_COMPRESSION_RATIO,
-    MAX_FILE_BYTES,
     MAX_UNCOMPRESSED_BYTES,
+    read_phone_cells,
+    recipients_template,
+)
+from smsplat.domain.recipient_files import (
+    MAX_FILE_BYTES,
     PHONE_HEADERS,
     MissingPhoneColumn,
     UnsupportedFile,
-    read_phone_cells,
-    recipients_template,
 )
 from smsplat.domain.recipients import MAX_RECIPIENTS, TooManyRecipients, parse_recipients
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from smsplat.domain.errors import InvalidInput, QuotaConflict
 from smsplat.domain.provider_review import needs_provider_review, review_passes_at
+from smsplat.domain.send_draft import SendDraft
 from smsplat.domain.sending import (
     NotCancellable,
     NotScheduled,
@@ -25,14 +26,17 @@ PHONES = ["13800000001", "13800000002", "13800000003"]
 
 def waiting_send(
     scheduled_at: datetime | None = T0 + timedelta(hours=3),
-    review_due_at: datetime | None = None,
+    reviewed: bool = False,
     units: int = 2,
 ) -> Send:
-    kind = "marketing" if review_due_at else "notice"
-    return Send.accept(
-        uuid4(), uuid4(), uuid4(), "mass", kind, "site", "【浮云】会员日八折。", units, PHONES,
-        "account", T0, scheduled_at=scheduled_at, review_due_at=review_due_at,
+    """``reviewed``: a marketing send the provider reviews first, due ``review_passes_at(T0)``
+    (T0 + 30 minutes)."""
+    kind = "marketing" if reviewed else "notice"
+    draft = SendDraft(
+        uuid4(), uuid4(), uuid4(), "mass", kind, "site", "【浮云】会员日八折。", tuple(PHONES),
+        (units,) * len(PHONES), provider_review=reviewed, scheduled_at=scheduled_at,
     )  # fmt: skip
+    return Send.accept(draft, "account", T0)
 
 
 def replayed(send: Send) -> Send:
@@ -92,7 +96,7 @@ def test_S7_a_new_time_is_in_the_future_and_within_a_year() -> None:
 
 
 def test_S7_a_send_without_a_time_or_already_submitted_cannot_be_rescheduled() -> None:
-    reviewed = waiting_send(scheduled_at=None, review_due_at=T0 + timedelta(minutes=30))
+    reviewed = waiting_send(scheduled_at=None, reviewed=True)
     with pytest.raises(NotScheduled):
         reviewed.reschedule(T0 + timedelta(hours=2), "account", T0)
     started = waiting_send()
@@ -121,7 +125,7 @@ def test_Q11_a_submitted_send_cannot_be_cancelled() -> None:
 
 def test_S8_a_marketing_send_awaits_the_review_then_goes_out() -> None:
     due = T0 + timedelta(minutes=30)
-    send = waiting_send(scheduled_at=None, review_due_at=due)
+    send = waiting_send(scheduled_at=None, reviewed=True)
     assert send.status is SendStatus.AWAITING_PROVIDER_REVIEW
     assert send.due_at == send.goes_out_at == due
     assert not send.pass_review(due - timedelta(seconds=1))
@@ -132,7 +136,7 @@ def test_S8_a_marketing_send_awaits_the_review_then_goes_out() -> None:
 
 
 def test_S8_a_reviewed_scheduled_send_still_waits_for_its_time() -> None:
-    send = waiting_send(review_due_at=T0 + timedelta(minutes=30))
+    send = waiting_send(reviewed=True)
     send.pass_review(T0 + timedelta(minutes=30))
     assert send.status is SendStatus.SCHEDULED
     assert not send.is_due(T0 + timedelta(hours=1))
@@ -140,8 +144,9 @@ def test_S8_a_reviewed_scheduled_send_still_waits_for_its_time() -> None:
 
 
 def test_an_old_send_event_without_schedule_fields_replays_as_submitted_at_once() -> None:
-    send = Send.accept(UUID(int=1), uuid4(), uuid4(), "mass", "notice", None, "x", 1, PHONES,
-                       "a", T0)  # fmt: skip
+    draft = SendDraft(UUID(int=1), uuid4(), uuid4(), "mass", "notice", None, "x", tuple(PHONES),
+                      (1,) * len(PHONES))  # fmt: skip
+    send = Send.accept(draft, "a", T0)
     event = send.collect_events()[0]
     del event.__dict__["scheduled_at"], event.__dict__["review_due_at"]  # as stored before
     old = event.mutate(None)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from smsplat.domain.carrier_input import CarrierReceipt, IgnoredBecause
 from smsplat.domain.errors import InvalidInput, QuotaConflict
 from smsplat.domain.handover import Handover
+from smsplat.domain.send_draft import SendDraft
 from smsplat.domain.sending import (
     BATCH_SIZE,
     MessageStatus,
@@ -38,10 +39,11 @@ def phones(n: int) -> list[str]:
 
 
 def new_send(n: int = 1, units: int = 1, send_id: UUID | None = None, at: datetime = T0) -> Send:
-    return Send.accept(
+    draft = SendDraft(
         send_id or uuid4(), uuid4(), uuid4(), "mass", "notice", "site",
-        "【浮云】明天上午九点开会。", units, phones(n), "account", at,
+        "【浮云】明天上午九点开会。", tuple(phones(n)), (units,) * n,
     )  # fmt: skip
+    return Send.accept(draft, "account", at)
 
 
 def answers(send: Send, batch: int, refused: Collection[int] = ()) -> list[Handover]:
@@ -139,10 +141,11 @@ def snapshot(send: Send) -> tuple[Any, ...]:
 def test_Q5_accept_charges_every_recipient_and_starts_all_pending(n: int, units: int) -> None:
     send_id, account_id, template_id = uuid4(), uuid4(), uuid4()
     recipients = phones(n)
-    send = Send.accept(
+    draft = SendDraft(
         send_id, account_id, template_id, "mass", "marketing", "mall",
-        "【浮云】新品上市。", units, recipients, "account", T0,
+        "【浮云】新品上市。", tuple(recipients), (units,) * n,
     )  # fmt: skip
+    send = Send.accept(draft, "account", T0)
     recipients.append("13900000000")  # the send keeps its own copy
     assert send.id == send_id
     assert (send.account_id, send.template_id) == (str(account_id), str(template_id))
@@ -163,14 +166,15 @@ def test_Q5_accept_charges_every_recipient_and_starts_all_pending(n: int, units:
 
 def test_accept_refuses_a_send_without_recipients() -> None:
     with pytest.raises(InvalidInput) as refused:
-        Send.accept(uuid4(), uuid4(), uuid4(), "mass", None, None, "t", 1, [], "a", T0)
+        Send.accept(SendDraft(uuid4(), uuid4(), uuid4(), "mass", None, None, "t", (), ()), "a", T0)
     assert refused.value.code == "validation_error"
 
 
 @pytest.mark.parametrize("units", [0, 3, -1, 10])
 def test_Q6_accept_refuses_units_per_message_other_than_1_or_2(units: int) -> None:
     with pytest.raises(InvalidInput):
-        Send.accept(uuid4(), uuid4(), uuid4(), "mass", None, None, "t", units, ["1"], "a", T0)
+        draft = SendDraft(uuid4(), uuid4(), uuid4(), "mass", None, None, "t", ("1",), (units,))
+        Send.accept(draft, "a", T0)
 
 
 @pytest.mark.parametrize("index", [0, 1, 99, 100, 9_999])
@@ -517,10 +521,11 @@ def test_S10_Q5_a_receipt_for_a_message_never_handed_over_is_ignored() -> None:
     assert reasons(send, [(0, "failed"), (120, "delivered")]) == [
         None, IgnoredBecause.NOT_HANDED_OVER]  # fmt: skip
 
-    waiting = Send.accept(
-        uuid4(), uuid4(), uuid4(), "mass", "notice", "site", "【浮云】明天开会。", 1,
-        phones(2), "account", T0, scheduled_at=T0 + timedelta(days=1),
+    draft = SendDraft(
+        uuid4(), uuid4(), uuid4(), "mass", "notice", "site", "【浮云】明天开会。",
+        tuple(phones(2)), (1, 1), scheduled_at=T0 + timedelta(days=1),
     )  # fmt: skip
+    waiting = Send.accept(draft, "account", T0)
     assert reasons(waiting, [(0, "failed")]) == [IgnoredBecause.NOT_HANDED_OVER]
     waiting.cancel("cancelled_by_account", "account", T0)
     assert reasons(waiting, [(1, "delivered")]) == [IgnoredBecause.NOT_HANDED_OVER]

@@ -16,6 +16,7 @@ from smsplat.domain.carrier_input import CarrierReceipt
 from smsplat.domain.handover import Handover
 from smsplat.domain.ledger import Reference
 from smsplat.domain.quota import QuotaPool, entry_from_event
+from smsplat.domain.send_draft import SendDraft
 from smsplat.domain.sending import Send, message_id
 from smsplat.projections.send_audit import SendAudit
 
@@ -31,8 +32,9 @@ class Books:
         self.pool = QuotaPool.open(account, "13800138000", T0)
         self.pool.purchase("p1", 1000, 1000, "operator", T0)
         phones = [f"1391234{n:04d}" for n in range(1000, 1005)]
-        self.send = Send.accept(uuid4(), account, uuid4(), "mass", "notice", "site", "【花店】好",
-                                1, phones, "account", T0)  # fmt: skip
+        draft = SendDraft(uuid4(), account, uuid4(), "mass", "notice", "site", "【花店】好",
+                          tuple(phones), (1,) * len(phones))  # fmt: skip
+        self.send = Send.accept(draft, "account", T0)
         self.pool.charge(charge_reference(self.send), 5, "site", "account", T0)
         self.send.claim_next_batch("c", "w", T0, FAR, T0)
         self.send.record_batch(0, [Handover(i, f"c{i}") for i in range(5)], T0)

@@ -1,4 +1,5 @@
-"""The ``smsplat`` command line: serve, run projections, rebuild them, verify the ledger."""
+"""The ``smsplat`` command line, an entry point beside HTTP and Kafka: serve, run the
+projections, the worker or the Kafka bus, rebuild the read models, verify the ledger."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from types import FrameType
 
 import click
 
-from .background import BackgroundLoop
-from .bootstrap import build
-from .settings import Settings
+from ..infra.background import BackgroundLoop
+from ..infra.bootstrap import build
+from ..infra.settings import Settings
 
 
 @click.group()
@@ -33,8 +34,8 @@ def main(log_level: str) -> None:
 )
 def serve(host: str, port: int, api_only: bool) -> None:
     """Run the HTTP API and, unless --api-only, the projections and the send worker."""
-    from ..api.app import create_app
-    from .http_server import serve as serve_http
+    from ..infra.http_server import serve as serve_http
+    from .app import create_app
 
     settings = Settings()
     container = build(settings)
@@ -86,10 +87,13 @@ def kafka() -> None:
 
     Run beside ``serve --api-only``; consumers of one group share the partitions, and more
     than one publisher is safe (events are at least once, deduplicated on ``event_id``)."""
+    from .kafka_commands import attach_kafka_commands
+
     container = build()
-    if not container.loops.kafka:
+    if not container.settings.kafka_bootstrap:
         container.close()
         raise click.UsageError("SMS_KAFKA_BOOTSTRAP is not set.")
+    attach_kafka_commands(container)
     click.echo(f"kafka bus running against {container.settings.kafka_bootstrap}")
     _run_until_signal(container.loops.kafka)
     container.close()

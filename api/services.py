@@ -1,0 +1,136 @@
+"""What the routes depend on, each as a narrow, typed FastAPI dependency.
+
+``create_app`` puts one ``ApiServices`` on the application; a route names only what it uses
+(``bus: Bus``, ``sends: SendViews``), never the container. Reads go to the read models'
+queries; writes go through the command bus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..commands.accounts import AccountsApp
+from ..commands.bus import CommandBus
+from ..commands.quota import QuotaApp
+from ..commands.recipient_sources import RecipientSheets
+from ..commands.simulation import SimulatedTime
+from ..commands.templates import TemplatesApp
+from ..infra.bootstrap import Container
+from ..infra.health import HealthCheck
+from ..projections.alerts import AlertQueries
+from ..projections.audience import AudienceQueries
+from ..projections.quota_ledger import QuotaLedgerQueries
+from ..projections.sends import SendQueries
+from ..projections.templates import TemplateQueries
+
+
+@dataclass(frozen=True)
+class Tokens:
+    operator: str
+    carrier: str | None
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    bus: CommandBus
+    tokens: Tokens
+    accounts: AccountsApp  # reads of one account (final, from the event store)
+    templates: TemplatesApp  # reads of one template
+    quota: QuotaApp  # reads of one send
+    sends: SendQueries
+    ledger: QuotaLedgerQueries
+    alerts: AlertQueries
+    template_views: TemplateQueries
+    audience_views: AudienceQueries
+    sheets: RecipientSheets
+    health: HealthCheck
+    simulation: SimulatedTime | None  # only with SMS_SIMULATION=1
+
+    @classmethod
+    def of(cls, c: Container) -> ApiServices:
+        simulation = SimulatedTime(c.stepper.clock, c.stepper) if c.stepper else None
+        return cls(
+            bus=c.bus,
+            tokens=Tokens(c.operator_token, c.carrier_token),
+            accounts=c.accounts,
+            templates=c.templates,
+            quota=c.quota,
+            sends=c.send_views,
+            ledger=c.ledger,
+            alerts=c.alerts,
+            template_views=c.template_views,
+            audience_views=c.audience_views,
+            sheets=c.sheets,
+            health=c.health,
+            simulation=simulation,
+        )
+
+
+def services(request: Request) -> ApiServices:
+    found: ApiServices = request.app.state.services
+    return found
+
+
+def _bus(request: Request) -> CommandBus:
+    return services(request).bus
+
+
+def _accounts(request: Request) -> AccountsApp:
+    return services(request).accounts
+
+
+def _templates(request: Request) -> TemplatesApp:
+    return services(request).templates
+
+
+def _quota(request: Request) -> QuotaApp:
+    return services(request).quota
+
+
+def _sends(request: Request) -> SendQueries:
+    return services(request).sends
+
+
+def _ledger(request: Request) -> QuotaLedgerQueries:
+    return services(request).ledger
+
+
+def _alerts(request: Request) -> AlertQueries:
+    return services(request).alerts
+
+
+def _template_views(request: Request) -> TemplateQueries:
+    return services(request).template_views
+
+
+def _audience_views(request: Request) -> AudienceQueries:
+    return services(request).audience_views
+
+
+def _sheets(request: Request) -> RecipientSheets:
+    return services(request).sheets
+
+
+def _health(request: Request) -> HealthCheck:
+    return services(request).health
+
+
+def _simulation(request: Request) -> SimulatedTime | None:
+    return services(request).simulation
+
+
+Bus = Annotated[CommandBus, Depends(_bus)]
+Accounts = Annotated[AccountsApp, Depends(_accounts)]
+Templates = Annotated[TemplatesApp, Depends(_templates)]
+Quota = Annotated[QuotaApp, Depends(_quota)]
+SendViews = Annotated[SendQueries, Depends(_sends)]
+Ledger = Annotated[QuotaLedgerQueries, Depends(_ledger)]
+Alerts = Annotated[AlertQueries, Depends(_alerts)]
+TemplateViews = Annotated[TemplateQueries, Depends(_template_views)]
+AudienceViews = Annotated[AudienceQueries, Depends(_audience_views)]
+Sheets = Annotated[RecipientSheets, Depends(_sheets)]
+Health = Annotated[HealthCheck, Depends(_health)]
+Simulation = Annotated[SimulatedTime | None, Depends(_simulation)]
