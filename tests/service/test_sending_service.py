@@ -1,0 +1,139 @@
+"""Sending through the command bus on fakes (``world.py``): acceptance, hand-over, receipts,
+refunds and cancellation, as the services decide them. HTTP's own contract is tested in
+``tests/e2e``; these check the behaviour behind it, without a database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from smsplat.commands.command_types import (
+    CancelSend,
+    PlanMassSend,
+    RecordReceipts,
+    SendMassSend,
+    SendMessage,
+)
+from smsplat.commands.recipient_sources import Audience, Numbers, SpreadsheetFile
+from smsplat.domain.carrier_lines import MalformedReceipt, ReceiptLine, ReportedReceipt
+from smsplat.domain.errors import DomainError, NoActiveProduct
+from smsplat.domain.sending import message_id
+
+from tests.service.world import World, world
+
+NUMBERS = [f"1381234{n:04d}" for n in range(10, 20)]
+
+
+@pytest.fixture
+def w() -> World:
+    return world()
+
+
+def test_Q5_Q10_a_mass_send_is_charged_whole_and_handed_over_once(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account)
+    accepted = w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a"))
+    assert (accepted.plan.accepted, accepted.plan.units) == (10, 10)
+    assert w.quota.balance(account).available == 990
+    assert w.hand_over_all() == 10
+    assert w.hand_over_all() == 10  # a second pass over the log hands nothing over again
+
+
+def test_Q10_a_send_past_the_balance_is_refused_whole(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account)
+    many = [f"139{n:08d}" for n in range(1001)]
+    with pytest.raises(DomainError) as refused:
+        w.bus.handle(SendMassSend(account, template, Numbers(many), None, "site", "a"))
+    assert refused.value.code == "insufficient_quota"
+    assert w.quota.balance(account).available == 1000  # nothing taken, nothing stored
+
+
+def test_Q3_a_send_names_an_active_product(w: World) -> None:
+    account = w.account(product="site")
+    template = w.template(account)
+    with pytest.raises(NoActiveProduct):
+        w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "mall", "a"))
+
+
+def test_S10_Q7_receipts_refund_each_failure_once_and_ignore_what_is_not_ours(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account)
+    send = w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a")).send
+    w.hand_over_all()
+    first, second = message_id(send.id, 0), message_id(send.id, 1)
+    lines: list[ReceiptLine] = [
+        ReportedReceipt(first, "failed"),
+        ReportedReceipt(first, "failed"),  # the carrier repeats itself
+        ReportedReceipt(second, "delivered"),
+        ReportedReceipt(message_id(send.id, 99), "failed"),  # no such message
+        MalformedReceipt(None),
+    ]
+    outcome = w.bus.handle(RecordReceipts(lines))
+    assert [a.outcome for a in outcome.answers] == [
+        "recorded", "ignored", "recorded", "ignored", "ignored",
+    ]  # fmt: skip
+    assert outcome.refunded_units == 1 and outcome.duplicates == 1
+    assert w.quota.balance(account).available == 991  # one refund, never two
+    again = w.bus.handle(RecordReceipts([ReportedReceipt(first, "failed")]))
+    assert again.refunded_units == 0
+
+
+def test_S10_a_receipt_for_a_message_never_handed_over_refunds_nothing(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account)
+    send = w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a")).send
+    outcome = w.bus.handle(RecordReceipts([ReportedReceipt(message_id(send.id, 0), "failed")]))
+    assert outcome.answers[0].ignored is not None
+    assert outcome.answers[0].ignored.value == "not_handed_over"
+    assert w.quota.balance(account).refunded_total == 0
+
+
+def test_S7_Q11_cancelling_a_scheduled_send_releases_its_lock(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account)
+    later = w.clock.now() + timedelta(days=1)
+    command = SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a", None, later)
+    send = w.bus.handle(command).send
+    assert w.quota.balance(account).locked == 10
+    w.bus.handle(CancelSend(send.id, "a"))
+    balance = w.quota.balance(account)
+    assert (balance.locked, balance.available) == (0, 1000)
+    assert w.hand_over_all() == 0
+
+
+def test_S4_an_audience_send_fills_name_from_each_customer(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account, content="#name#您好，会员日到店有礼。")
+    w.audience_directory.customers[(str(account), "site_member")] = [
+        ("13812340001", "王"), ("13812340002", None),
+    ]  # fmt: skip
+    source = Audience({"conditions": ["site_member"]})
+    plan = w.bus.handle(
+        PlanMassSend(SendMassSend(account, template, source, {"name": "顾客"}, "site", "a"))
+    )
+    assert plan.accepted == 2
+    send = w.bus.handle(SendMassSend(account, template, source, {"name": "顾客"}, "site", "a"))
+    assert [send.send.text_of(i) for i in range(2)] == [
+        "【花店】王您好，会员日到店有礼。", "【花店】顾客您好，会员日到店有礼。",
+    ]  # fmt: skip
+
+
+def test_S3_an_upload_is_read_through_the_sheets_port(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account, content="#name#您好，会员日到店有礼。")
+    upload = SpreadsheetFile("13812340001,李\n12345\n".encode())
+    plan = w.bus.handle(
+        PlanMassSend(SendMassSend(account, template, upload, {"name": "顾客"}, "site", "a"))
+    )
+    assert plan.accepted == 1 and [r.position for r in plan.rejected] == [3]  # its row
+
+
+def test_Q5_a_business_message_is_charged_on_its_own_message(w: World) -> None:
+    account = w.account(units=1000)
+    template = w.template(account, type="business", kind=None, scenario="register", content=None)
+    command = SendMessage(account, template, "13812340001", {"code": "123456"}, "site", "a")
+    accepted = w.bus.handle(command)
+    assert accepted.send.units_charged == 1
+    assert w.hand_over_all() == 1
+    assert w.carrier.given[0].text.startswith("【花店】")

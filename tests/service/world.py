@@ -1,0 +1,200 @@
+"""The write side on fakes: the library's in-memory (POPO) event store and fakes of every
+port (carrier, recipient limits, audience directory, recipient sheets, clock), wired as
+``infra/bootstrap.py`` wires the real ones. No database, no threads: a test runs in
+milliseconds and says exactly which behaviour of the services it checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from smsplat.adapters.log_follower import LogFollower
+from smsplat.commands.accounts import AccountsApp
+from smsplat.commands.alert_handover import AlertHandover
+from smsplat.commands.audience import AudienceApp
+from smsplat.commands.bus import CommandBus
+from smsplat.commands.command_types import (
+    ActivateProduct,
+    ApproveTemplate,
+    BuyPackage,
+    CreateAccount,
+    SubmitTemplate,
+)
+from smsplat.commands.handlers import WriteSide, command_bus
+from smsplat.commands.ports import OutgoingMessage, Submission
+from smsplat.commands.quota import QuotaApp
+from smsplat.commands.receipts import ReceiptRecorder
+from smsplat.commands.recipient_sources import SheetRow
+from smsplat.commands.send_acceptance import SendAcceptance
+from smsplat.commands.send_lifecycle import SendLifecycle
+from smsplat.commands.send_worker import SendWorker
+from smsplat.commands.sending import SendingService
+from smsplat.commands.templates import TemplatesApp
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, a Monday: reviews open
+
+
+class FakeClock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@dataclass
+class FakeCarrier:
+    """Takes every message (refusing the numbers in ``refuse``) and remembers each one."""
+
+    refuse: set[str] = field(default_factory=set)
+    given: list[OutgoingMessage] = field(default_factory=list)
+
+    def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
+        self.given.extend(messages)
+        return [
+            Submission(m.message_id, False, None, "refused")
+            if m.phone in self.refuse
+            else Submission(m.message_id, True, f"c-{m.message_id}")
+            for m in messages
+        ]
+
+
+@dataclass
+class FakeLimits:
+    """S9 counts that never limit, unless a number is listed in ``over``."""
+
+    over: set[str] = field(default_factory=set)
+
+    def admit(self, category: str, messages: Sequence[tuple[str, str]], at: datetime) -> set[str]:
+        return {ident for ident, phone in messages if phone not in self.over}
+
+    def would_fail(self, category: str | None, phones: Sequence[str], at: datetime) -> list[str]:
+        return [p for p in phones if p in self.over]
+
+
+@dataclass
+class FakeAudience:
+    """Synced customers by (account, condition), and opted-out numbers by account."""
+
+    customers: dict[tuple[str, str], list[tuple[str, str | None]]] = field(default_factory=dict)
+    opted: dict[str, set[str]] = field(default_factory=dict)
+
+    def numbers(self, account_id: str, conditions: Sequence[str]) -> list[str]:
+        return [p for p, _ in self.named_numbers(account_id, conditions)]
+
+    def named_numbers(
+        self, account_id: str, conditions: Sequence[str]
+    ) -> list[tuple[str, str | None]]:
+        seen: dict[str, str | None] = {}
+        for condition in conditions:
+            for phone, name in self.customers.get((account_id, condition), []):
+                seen.setdefault(phone, name)
+        return list(seen.items())
+
+    def opted_out(self, account_id: str, phones: Sequence[str]) -> set[str]:
+        return set(phones) & self.opted.get(account_id, set())
+
+
+@dataclass(frozen=True)
+class Row:
+    row: int
+    phone: str
+    columns: dict[str, str]
+
+
+@dataclass
+class FakeSheets:
+    """An "upload" is the UTF-8 text of one number (and optional name) per line."""
+
+    def read(self, content: bytes) -> Sequence[SheetRow]:
+        rows = []
+        for n, line in enumerate(content.decode().splitlines(), start=2):
+            phone, _, name = line.partition(",")
+            rows.append(Row(n, phone, {"姓名": name} if name else {}))
+        return rows
+
+    def template(self) -> bytes:
+        return b""
+
+
+class NoRecentMarketing:
+    def accounts_that_sent(self, phone: str, since: datetime, until: datetime) -> list[str]:
+        return []
+
+
+class MemoryTracking:
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+
+    def position(self, name: str) -> int:
+        return self.rows.get(name, 0)
+
+    def advance(self, name: str, expected: int, new: int) -> bool:
+        if self.rows.get(name, 0) != expected:
+            return False
+        self.rows[name] = new
+        return True
+
+
+@dataclass
+class World:
+    clock: FakeClock
+    carrier: FakeCarrier
+    limits: FakeLimits
+    audience_directory: FakeAudience
+    accounts: AccountsApp
+    quota: QuotaApp
+    templates: TemplatesApp
+    audience: AudienceApp
+    handover: LogFollower  # the send worker, following the quota log
+    bus: CommandBus
+
+    def account(self, units: int = 1000, product: str = "site") -> UUID:
+        """An account with ``product`` active and a package of ``units`` bought."""
+        account = self.bus.handle(CreateAccount("花店", "13800138000", "operator")).account_id
+        self.bus.handle(ActivateProduct(account, product, "a"))
+        self.bus.handle(BuyPackage(account, units, f"p-{account}", "a"))
+        return account
+
+    def template(self, account: UUID, **fields: Any) -> UUID:
+        """An approved template (mass notice unless ``fields`` say otherwise)."""
+        given = {"type": "mass", "kind": "notice", "scenario": None, "signature": "花店",
+                 "content": "会员日到店有礼，欢迎光临。"} | fields  # fmt: skip
+        submitted = self.bus.handle(
+            SubmitTemplate(account, given["type"], given["kind"], given["scenario"],
+                           given["signature"], given["content"], "a")
+        )  # fmt: skip
+        return self.bus.handle(ApproveTemplate(submitted.id, "operator")).id
+
+    def hand_over_all(self) -> int:
+        """What the send worker would do with every event stored so far; returns how many
+        messages the carrier now has."""
+        self.handover.catch_up()
+        return len(self.carrier.given)
+
+
+def world() -> World:
+    clock = FakeClock()
+    carrier, limits, directory = FakeCarrier(), FakeLimits(), FakeAudience()
+    accounts = AccountsApp(None, clock)  # env None: the library's in-memory store
+    quota = QuotaApp(None, clock, accounts)
+    templates = TemplatesApp(None, clock)
+    audience = AudienceApp(None, clock)
+    lifecycle = SendLifecycle(quota, clock)
+    sending = SendingService(
+        accounts, templates, quota, lifecycle, limits, directory, SendAcceptance(quota),
+        FakeSheets(),
+    )  # fmt: skip
+    alerts = AlertHandover(quota, clock, timedelta(minutes=1), carrier)
+    receipts = ReceiptRecorder(lifecycle, alerts)
+    worker = SendWorker(quota, lifecycle, alerts, carrier, clock, limits, MemoryTracking())
+    write = WriteSide(accounts, quota, templates, audience, sending, receipts, NoRecentMarketing())
+    handover = LogFollower(quota, worker, batch_size=100, poll_interval=0)
+    return World(clock, carrier, limits, directory, accounts, quota, templates, audience,
+                 handover, command_bus(write))  # fmt: skip
