@@ -23,7 +23,7 @@ from ..infra.health import HealthCheck
 from ..projections.alerts import AlertQueries
 from ..projections.audience import AudienceQueries
 from ..projections.quota_ledger import QuotaLedgerQueries
-from ..projections.sends import SendQueries
+from ..projections.send_queries import SendQueries
 from ..projections.templates import TemplateQueries
 
 

@@ -15,11 +15,8 @@ a small aggregate: ``.`` pending, ``s`` sending, ``d`` success (delivered), ``f`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -31,131 +28,53 @@ from .carrier_input import (
     ReceiptResult,
     ReceiptSettlement,
 )
-from .errors import DomainError, InvalidInput, QuotaConflict
+from .errors import InvalidInput, QuotaConflict
 from .handled_requests import HandledRequests
 from .handover import BatchClaim, Handover, HandoverClaim
+from .message_status import (
+    CODE,
+    FINAL,
+    NEVER_HANDED_OVER,
+    OPTED_OUT,
+    STATUS,
+    MessageStatus,
+    SendStatus,
+    message_id,
+    parse_message_id,
+)
 from .pricing import fill_placeholders
 from .provider_review import review_passes_at
-from .recipient_limits import RATE_LIMITED
 from .send_draft import SendDraft
+from .send_schedule import (
+    RESCHEDULE_NOTICE,
+    NotCancellable,
+    NotScheduled,
+    RescheduleTooLate,
+    WaitingState,
+    check_schedule,
+    goes_out_at,
+    waiting_state,
+)
+
+__all__ = [
+    "BATCH_SIZE",
+    "OPTED_OUT",
+    "UNKNOWN_AFTER",
+    "MessageStatus",
+    "NotCancellable",
+    "NotScheduled",
+    "RescheduleTooLate",
+    "Send",
+    "SendStatus",
+    "check_schedule",
+    "goes_out_at",
+    "message_id",
+    "parse_message_id",
+    "waiting_state",
+]
 
 BATCH_SIZE = 100  # S5
 UNKNOWN_AFTER = timedelta(hours=72)  # Q8
-RESCHEDULE_NOTICE = timedelta(hours=1)  # S7: the time can change while at least this remains
-MAX_SCHEDULE_AHEAD = timedelta(days=365)
-OPTED_OUT = "opted_out"  # why a message of a marketing send was skipped
-NEVER_HANDED_OVER = {OPTED_OUT, RATE_LIMITED}  # failures decided before the carrier had it
-
-
-class MessageStatus(StrEnum):
-    """S10, plus ``pending`` before the carrier has it."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SUCCESS = "success"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-
-
-CODE = {
-    MessageStatus.PENDING: ".",
-    MessageStatus.SENDING: "s",
-    MessageStatus.SUCCESS: "d",
-    MessageStatus.FAILED: "f",
-    MessageStatus.UNKNOWN: "u",
-}
-STATUS = {code: status for status, code in CODE.items()}
-FINAL = {CODE[MessageStatus.SUCCESS], CODE[MessageStatus.FAILED], CODE[MessageStatus.UNKNOWN]}
-
-
-class SendStatus(StrEnum):
-    SCHEDULED = "scheduled"  # units locked; waits for its time (S6, Q5)
-    AWAITING_PROVIDER_REVIEW = "awaiting_provider_review"  # units locked; marketing (S8)
-    CANCELLED = "cancelled"  # before submission; the lock was released (Q11)
-    SUBMITTING = "submitting"  # accepted; batches still going to the carrier
-    SUBMITTED = "submitted"  # every batch handed over; receipts outstanding
-    COMPLETED = "completed"  # every message final
-
-
-def message_id(send_id: UUID, index: int) -> str:
-    """Message ids are derived, not stored: ``<send id>.<index>``."""
-    return f"{send_id}.{index}"
-
-
-def parse_message_id(text: str) -> tuple[UUID, int] | None:
-    """The send and index of an id ``message_id`` made, or None (no aliases: ``.07``, ``.-1``)."""
-    send, _, index = text.rpartition(".")
-    if not (index.isascii() and index.isdigit()) or str(int(index)) != index:
-        return None
-    try:
-        send_id = UUID(send)
-    except ValueError:
-        return None
-    return (send_id, int(index)) if str(send_id) == send else None
-
-
-class NotCancellable(DomainError):
-    """S7, Q11: only a send not yet submitted can be cancelled."""
-
-    code = "not_cancellable"
-    title = "Send cannot be cancelled"
-
-
-class RescheduleTooLate(DomainError):
-    """S7: the time can change only while at least an hour remains before it."""
-
-    code = "reschedule_too_late"
-    title = "Too late to reschedule"
-
-
-class NotScheduled(DomainError):
-    """Only a scheduled send has a time to change."""
-
-    code = "not_scheduled"
-    title = "Send is not scheduled"
-
-
-def check_schedule(when: datetime, now: datetime) -> datetime:
-    """A time a send may be scheduled for: aware, in the future, within a year."""
-    if when.tzinfo is None:
-        raise InvalidInput("scheduled_at needs a time zone offset (e.g. +08:00).")
-    if when <= now:
-        raise InvalidInput("scheduled_at must be in the future; leave it out to send now.")
-    if when > now + MAX_SCHEDULE_AHEAD:
-        raise InvalidInput("A send can be scheduled at most a year ahead.")
-    return when
-
-
-def goes_out_at(
-    requested_at: datetime, scheduled_at: datetime | None, review_due_at: datetime | None
-) -> datetime:
-    """When a send goes to the carrier: at once, at its time, or once the provider has
-    passed it (S6, S8), whichever is last."""
-    return max(t for t in (scheduled_at, review_due_at, requested_at) if t is not None)
-
-
-@dataclass(frozen=True)
-class WaitingState:
-    """Where a send that waits stands: its status, when the scheduler is next due to act on
-    it, and when it is expected to go out. The aggregate and the sends read model share it."""
-
-    status: SendStatus
-    due_at: datetime
-    goes_out_at: datetime
-
-
-def waiting_state(
-    requested_at: datetime,
-    scheduled_at: datetime | None,
-    review_due_at: datetime | None,
-    review_passed: bool,
-) -> WaitingState:
-    review_pending = review_due_at is not None and not review_passed
-    return WaitingState(
-        SendStatus.AWAITING_PROVIDER_REVIEW if review_pending else SendStatus.SCHEDULED,
-        (review_due_at if review_pending else scheduled_at) or requested_at,
-        goes_out_at(requested_at, scheduled_at, review_due_at),
-    )
 
 
 class Send(Aggregate, HandledRequests):

@@ -46,7 +46,8 @@ from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
 from ..projections.read_model_set import ReadModelSet
-from ..projections.sends import SendQueries, SendsReadModel
+from ..projections.send_queries import SendQueries
+from ..projections.sends import SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
 from .background import BackgroundLoop, BackgroundLoops
 from .current_audience import CurrentAudience, CurrentMarketing

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from ..adapters.log_follower import LogFollower
 from ..projections.audience import AudienceQueries
-from ..projections.sends import SendQueries
+from ..projections.send_queries import SendQueries
 
 
 class CurrentAudience:

@@ -20,7 +20,7 @@ from ..domain.ledger import Balance, EntryKind
 from ..domain.quota import QuotaPool, entry_from_event
 from .quota_ledger import QuotaLedgerQueries
 from .send_audit import SendAudit
-from .sends import SendQueries
+from .send_queries import SendQueries
 
 PAGE = 1000
 

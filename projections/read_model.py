@@ -41,6 +41,11 @@ def from_db_time(value: Any) -> datetime:
     return datetime.fromisoformat(str(value))
 
 
+def maybe_db_time(value: Any) -> datetime | None:
+    """A nullable timestamp column's value as an aware datetime, or None."""
+    return from_db_time(value) if value else None
+
+
 def add_column(tx: Tx, table: str, column: str, ddl: str) -> None:
     """Add a column a newer read model has to a table an older one made (rebuilding works
     too; this saves it). PostgreSQL says IF NOT EXISTS; SQLite is asked what it has."""

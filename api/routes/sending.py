@@ -18,7 +18,7 @@ from ...commands.command_types import (
 )
 from ...domain.carrier_lines import read_receipt
 from ...domain.sending import Send, SendStatus, parse_message_id
-from ...projections.sends import STATUSES, MessageRow, SendRow
+from ...projections.send_queries import STATUSES, MessageRow, SendRow
 from ..auth import Caller, Principal, require_account_access
 from ..body_commands import mass_send_command, message_command
 from ..bounds import MAX_MESSAGE_CURSOR, MAX_OFFSET, OFFSET_HELP
