@@ -12,10 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from ..commands.accounts import NewAccount
-from ..commands.audience import ReplyOutcome
 from ..commands.command_types import SyncedCustomer
 from ..commands.quota import QuotaChange
 from ..commands.receipt_answers import ReceiptsOutcome
+from ..commands.reply_outcome import ReplyOutcome
 from ..commands.sending import AcceptedSend, SendPlan
 from ..domain.accounts import Account
 from ..domain.errors import DomainError

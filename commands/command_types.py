@@ -20,10 +20,10 @@ from ..domain.carrier_lines import ReceiptLine
 from ..domain.sending import Send
 from ..domain.templates import Template
 from .accounts import NewAccount
-from .audience import ReplyOutcome
 from .quota import QuotaChange
 from .receipt_answers import ReceiptsOutcome
 from .recipient_sources import RecipientSource
+from .reply_outcome import ReplyOutcome
 from .send_plan import AcceptedSend, SendPlan
 
 R = TypeVar("R", covariant=True)

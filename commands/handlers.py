@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .accounts import AccountsApp
-from .audience import AudienceApp, RecentMarketing
+from .audience import AudienceApp
 from .bus import CommandBus
 from .command_types import (
     ActivateProduct,
@@ -39,6 +39,7 @@ from .command_types import (
 )
 from .quota import QuotaApp
 from .receipts import ReceiptRecorder
+from .replies import ReplyRecorder
 from .sending import SendingService
 from .templates import TemplatesApp
 
@@ -53,7 +54,7 @@ class WriteSide:
     audience: AudienceApp
     sending: SendingService
     receipts: ReceiptRecorder
-    recent_marketing: RecentMarketing
+    replies: ReplyRecorder
 
 
 def command_bus(w: WriteSide) -> CommandBus:
@@ -86,9 +87,7 @@ def command_bus(w: WriteSide) -> CommandBus:
         CancelSend: w.sending.cancel,
         RescheduleSend: w.sending.reschedule,
         RecordReceipts: w.receipts.record,
-        RecordReplies: lambda c: w.audience.record_replies(
-            c.replies, w.recent_marketing, w.accounts.exists
-        ),
+        RecordReplies: w.replies.record,
         SyncCustomer: lambda c: _synced(w.audience, c),
         RemoveOptOut: lambda c: w.audience.remove_opt_out(
             c.account_id, c.phone, c.actor, c.request_id

@@ -37,3 +37,13 @@ def update(
             continue
         return aggregate
     raise KeptChanging("the aggregate kept changing concurrently")
+
+
+def saved(app: Application[Any], *aggregates: Any) -> bool:
+    """Save what a decision changed; False when a concurrent writer got there first (decide
+    again on fresh state)."""
+    try:
+        app.save(*aggregates)
+    except IntegrityError:
+        return False
+    return True

@@ -36,6 +36,7 @@ from ..commands.handlers import WriteSide, command_bus
 from ..commands.ports import Clock
 from ..commands.quota import QuotaApp
 from ..commands.receipts import ReceiptRecorder
+from ..commands.replies import ReplyRecorder
 from ..commands.scheduler import SendScheduler
 from ..commands.send_lifecycle import SendLifecycle
 from ..commands.send_worker import SendWorker
@@ -160,7 +161,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     receipts = ReceiptRecorder(lifecycle, alert_handover)
     send_views = SendQueries(db)
     marketing = CurrentMarketing(read_models.of("quota"), send_views)
-    bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, marketing))
+    replies = ReplyRecorder(audience, marketing, accounts.exists)
+    bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies))
     settlement = SettlementTimer(
         receipts, lifecycle, clock, carrier.due_receipts, send_views.due_for_expiry
     )

@@ -40,7 +40,7 @@ class CurrentAudience:
 
 
 class CurrentMarketing:
-    """``commands.audience.RecentMarketing`` over the sends read model, caught up first, so
+    """``commands.replies.RecentMarketing`` over the sends read model, caught up first, so
     a reply always sees the marketing handed over before it."""
 
     def __init__(self, follower: LogFollower, sends: SendQueries) -> None:

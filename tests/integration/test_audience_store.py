@@ -13,7 +13,9 @@ import pytest
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.adapters.log_follower import LogFollower
 from smsplat.adapters.sql import SqlDatabase
-from smsplat.commands.audience import AudienceApp, RecentMarketing
+from smsplat.commands.audience import AudienceApp
+from smsplat.commands.command_types import RecordReplies
+from smsplat.commands.replies import RecentMarketing, ReplyRecorder
 from smsplat.domain.audience import customer_id
 from smsplat.domain.errors import InvalidInput, InvalidPhone, NotFound
 from smsplat.infra.event_store import event_store_env, read_store
@@ -233,7 +235,7 @@ def test_opt_out_replies_with_and_without_the_account(audience: Audience) -> Non
         {"phone": phone(5), "at": now, "account_id": str(A)},  # 8: no text
         {"phone": phone(1), "text": "T", "at": now, "account_id": str(A)},  # 9: already
     ]
-    outcome = app.record_replies(replies, _as_port(marketing))
+    outcome = ReplyRecorder(app, _as_port(marketing), lambda _: True).record(RecordReplies(replies))
     assert (outcome.opted_out, outcome.already, outcome.ignored, outcome.unmatched) == (3, 1, 1, 1)
     assert outcome.rejected == [
         {"index": 4, "code": "invalid_phone"},
@@ -248,7 +250,7 @@ def test_opt_out_replies_with_and_without_the_account(audience: Audience) -> Non
         (phone(3), now - timedelta(days=30)),
     ]
     # a retried delivery of the same replies changes nothing
-    again = app.record_replies(replies, marketing)
+    again = ReplyRecorder(app, marketing, lambda _: True).record(RecordReplies(replies))
     assert (again.opted_out, again.already, again.ignored, again.unmatched) == (0, 4, 1, 1)
     audience.settle()
 
@@ -286,9 +288,9 @@ def test_opt_out_removed_and_opted_out_again(audience: Audience) -> None:
     assert not views.is_opted_out(str(A), phone(1))
 
     clock.advance(3600)
-    outcome = app.record_replies(
-        [{"phone": phone(1), "text": "TD", "at": clock.now(), "account_id": str(A)}],
-        FakeRecentMarketing(),
+    reply = {"phone": phone(1), "text": "TD", "at": clock.now(), "account_id": str(A)}
+    outcome = ReplyRecorder(app, FakeRecentMarketing(), lambda _: True).record(
+        RecordReplies([reply])
     )
     assert outcome.opted_out == 1
     audience.settle()

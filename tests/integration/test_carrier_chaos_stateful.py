@@ -25,6 +25,7 @@ from smsplat.adapters.clock import SimulatedClock
 from smsplat.commands.command_types import (
     CancelSend,
     RecordReceipts,
+    RecordReplies,
     RescheduleSend,
     SendMassSend,
     SendMessage,
@@ -160,8 +161,7 @@ class CarrierChaosMachine(RuleBasedStateMachine):
         reply = {"phone": number, "text": text, "at": self.clock.now().isoformat()}
         if named:
             reply["account_id"] = str(self.account)
-        self.c.read_models.catch_up()
-        self.c.audience.record_replies([reply], self.c.send_views, self.c.accounts.exists)
+        self.c.bus.handle(RecordReplies([reply]))  # catches the sends read model up itself
 
     # -- time and the worker ---------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from smsplat.commands.ports import OutgoingMessage, Submission
 from smsplat.commands.quota import QuotaApp
 from smsplat.commands.receipts import ReceiptRecorder
 from smsplat.commands.recipient_sources import SheetRow
+from smsplat.commands.replies import ReplyRecorder
 from smsplat.commands.send_acceptance import SendAcceptance
 from smsplat.commands.send_lifecycle import SendLifecycle
 from smsplat.commands.send_worker import SendWorker
@@ -194,7 +195,8 @@ def world() -> World:
     alerts = AlertHandover(quota, clock, timedelta(minutes=1), carrier)
     receipts = ReceiptRecorder(lifecycle, alerts)
     worker = SendWorker(quota, lifecycle, alerts, carrier, clock, limits, MemoryTracking())
-    write = WriteSide(accounts, quota, templates, audience, sending, receipts, NoRecentMarketing())
+    replies = ReplyRecorder(audience, NoRecentMarketing(), accounts.exists)
+    write = WriteSide(accounts, quota, templates, audience, sending, receipts, replies)
     handover = LogFollower(quota, worker, batch_size=100, poll_interval=0)
     return World(clock, carrier, limits, directory, accounts, quota, templates, audience,
                  handover, command_bus(write))  # fmt: skip
