@@ -16,6 +16,7 @@ import time
 
 import pytest
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import SendMassSend
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.sending import Send, message_id
 
@@ -45,7 +46,8 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
         c.templates.approve(template.id, "operator")
         # 10,000 distinct ordinary numbers (none ends in the carrier's 0001-0003)
         numbers = [f"139{n:04d}{5000 + n % 4000:04d}" for n in range(RECIPIENTS)]
-        accepted = c.sending.send_mass(account, template.id, Numbers(numbers), None, "site", "a")
+        command = SendMassSend(account, template.id, Numbers(numbers), None, "site", "a")
+        accepted = c.bus.handle(command)
         send_id = accepted.send.id
         assert c.quota.balance(account).charged_total == RECIPIENTS
 
