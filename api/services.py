@@ -1,5 +1,9 @@
 """What the routes depend on, each as a narrow, typed FastAPI dependency.
 
+The dependencies only pick a service off the application, so they are ``async``: FastAPI
+runs a plain ``def`` dependency in its thread pool, a hop each that a busy route would pay
+several times per request.
+
 ``create_app`` puts one ``ApiServices`` on the application; a route names only what it uses
 (``bus: Bus``, ``sends: SendViews``), never the container. Reads go to the read models'
 queries; writes go through the command bus.
@@ -69,57 +73,61 @@ class ApiServices:
         )
 
 
-def services(request: Request) -> ApiServices:
+def _of(request: Request) -> ApiServices:
     found: ApiServices = request.app.state.services
     return found
 
 
-def _bus(request: Request) -> CommandBus:
-    return services(request).bus
+async def services(request: Request) -> ApiServices:
+    return _of(request)
 
 
-def _accounts(request: Request) -> AccountsApp:
-    return services(request).accounts
+async def _bus(request: Request) -> CommandBus:
+    return _of(request).bus
 
 
-def _templates(request: Request) -> TemplatesApp:
-    return services(request).templates
+async def _accounts(request: Request) -> AccountsApp:
+    return _of(request).accounts
 
 
-def _quota(request: Request) -> QuotaApp:
-    return services(request).quota
+async def _templates(request: Request) -> TemplatesApp:
+    return _of(request).templates
 
 
-def _sends(request: Request) -> SendQueries:
-    return services(request).sends
+async def _quota(request: Request) -> QuotaApp:
+    return _of(request).quota
 
 
-def _ledger(request: Request) -> QuotaLedgerQueries:
-    return services(request).ledger
+async def _sends(request: Request) -> SendQueries:
+    return _of(request).sends
 
 
-def _alerts(request: Request) -> AlertQueries:
-    return services(request).alerts
+async def _ledger(request: Request) -> QuotaLedgerQueries:
+    return _of(request).ledger
 
 
-def _template_views(request: Request) -> TemplateQueries:
-    return services(request).template_views
+async def _alerts(request: Request) -> AlertQueries:
+    return _of(request).alerts
 
 
-def _audience_views(request: Request) -> AudienceQueries:
-    return services(request).audience_views
+async def _template_views(request: Request) -> TemplateQueries:
+    return _of(request).template_views
 
 
-def _sheets(request: Request) -> RecipientSheets:
-    return services(request).sheets
+async def _audience_views(request: Request) -> AudienceQueries:
+    return _of(request).audience_views
 
 
-def _health(request: Request) -> HealthCheck:
-    return services(request).health
+async def _sheets(request: Request) -> RecipientSheets:
+    return _of(request).sheets
 
 
-def _simulation(request: Request) -> SimulatedTime | None:
-    return services(request).simulation
+async def _health(request: Request) -> HealthCheck:
+    return _of(request).health
+
+
+async def _simulation(request: Request) -> SimulatedTime | None:
+    return _of(request).simulation
 
 
 Bus = Annotated[CommandBus, Depends(_bus)]

@@ -46,8 +46,8 @@ def test_S5_a_worker_killed_mid_send_hands_every_recipient_over_exactly_once(
         c.templates.approve(template.id, "operator")
         # 10,000 distinct ordinary numbers (none ends in the carrier's 0001-0003)
         numbers = [f"139{n:04d}{5000 + n % 4000:04d}" for n in range(RECIPIENTS)]
-        command = SendMassSend(account, template.id, Numbers(numbers), None, "site", "a")
-        accepted = c.bus.handle(command)
+        mass = SendMassSend(account, template.id, Numbers(numbers), None, "site", "a")
+        accepted = c.bus.handle(mass)
         send_id = accepted.send.id
         assert c.quota.balance(account).charged_total == RECIPIENTS
 
