@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from .database import drop_database, fresh_database
 from .figures import timed_in_threads
-from .sending import OPERATOR, Service, _account, _api, _wait
+from .sending import CARRIER, OPERATOR, Service, _account, _api, _wait
 
 CLIENTS = 16
 NUMBERS = [f"139{n:04d}{5000 + n % 4000:04d}" for n in range(10_000)]
@@ -102,7 +102,7 @@ def _opt_out(client: httpx.Client, aid: str, numbers: list[str]) -> None:
     for start in range(0, len(numbers), 1000):
         replies = [{"phone": n, "text": "TD", "account_id": aid}
                    for n in numbers[start:start + 1000]]  # fmt: skip
-        _api(client, "POST", "/v1/carrier/replies", OPERATOR, {"replies": replies})
+        _api(client, "POST", "/v1/carrier/replies", CARRIER, {"replies": replies})
 
 
 def run() -> None:

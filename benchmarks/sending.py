@@ -24,6 +24,7 @@ from .database import drop_database, fresh_database
 from .figures import timed_in_threads
 
 OPERATOR = "bench-operator"
+CARRIER = "bench-carrier"  # the carrier endpoints take only the carrier's token
 CLIENTS = 16
 MESSAGES = 3000
 
@@ -38,7 +39,7 @@ class Service:
     def __init__(self, url: str) -> None:
         self.port = _free_port()
         env = {**os.environ, "SMS_DATABASE_URL": url, "SMS_OPERATOR_TOKEN": OPERATOR,
-               "SMS_POSTGRES_POOL_SIZE": "20"}  # fmt: skip
+               "SMS_CARRIER_TOKEN": CARRIER, "SMS_POSTGRES_POOL_SIZE": "20"}  # fmt: skip
         env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING", "serve",
