@@ -15,8 +15,10 @@ from smsplat.commands.command_types import (
     SendMessage,
 )
 from smsplat.commands.recipient_sources import Audience, Numbers, SpreadsheetFile
+from smsplat.commands.send_plan import SendPlan
 from smsplat.domain.carrier_lines import MalformedReceipt, ReceiptLine, ReportedReceipt
 from smsplat.domain.errors import DomainError, NoActiveProduct
+from smsplat.domain.recipients import TooManyRecipients
 from smsplat.domain.sending import message_id
 
 from tests.service.world import World, world
@@ -137,3 +139,28 @@ def test_Q5_a_business_message_is_charged_on_its_own_message(w: World) -> None:
     assert accepted.send.units_charged == 1
     assert w.hand_over_all() == 1
     assert w.carrier.given[0].text.startswith("【花店】")
+
+
+def test_S2_S4_an_audience_of_more_than_10000_distinct_numbers_is_refused_whole(w: World) -> None:
+    """Moved from the HTTP tests (36 s there, syncing 10,001 customers into PostgreSQL): the
+    rule is the service's; the read model's distinct count is tested on the real store."""
+    account = w.account(units=10_000)
+    template = w.template(account)
+    numbers = [f"1390000{n:04d}" for n in range(10_000)]
+    w.audience_directory.customers[(str(account), "site_member")] = [(p, None) for p in numbers]
+    w.audience_directory.customers[(str(account), "game_player")] = [(numbers[0], None)]
+    both = Audience({"conditions": ["site_member", "game_player"]})
+
+    def plan(source: Audience) -> SendPlan:
+        mass = SendMassSend(account, template, source, None, "site", "a")
+        planned: SendPlan = w.bus.handle(PlanMassSend(mass))
+        return planned
+
+    assert (plan(both).accepted, plan(both).units) == (10_000, 10_000)  # 10,000 distinct
+    w.audience_directory.customers[(str(account), "game_player")].append(("13700000000", None))
+    with pytest.raises(TooManyRecipients):
+        plan(both)
+    with pytest.raises(TooManyRecipients):
+        w.bus.handle(SendMassSend(account, template, both, None, "site", "a"))
+    assert w.quota.balance(account).available == 10_000  # nothing taken, nothing stored
+    assert plan(Audience({"conditions": ["site_member"]})).accepted == 10_000
