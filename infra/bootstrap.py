@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from ..adapters.carrier_router import CarrierRouter
 from ..adapters.carrier_sim import SimulatedCarrier
 from ..adapters.clock import SimulatedClock, StoredSimulatedTime, SystemClock
 from ..adapters.command_log import SqlCommandLog
@@ -23,6 +24,8 @@ from ..adapters.excel_recipients import ExcelRecipientSheets
 from ..adapters.idempotency import IdempotencyStore
 from ..adapters.log_follower import LogFollower
 from ..adapters.recipient_window import RecipientWindow
+from ..adapters.smpp_carrier import SmppCarrier, SmppEndpoint
+from ..adapters.smpp_journal import SmppJournal
 from ..adapters.sql import SqlDatabase
 from ..adapters.tracking import SqlTracking
 from ..commands.accounts import AccountsApp
@@ -33,7 +36,7 @@ from ..commands.clock_stepper import ClockStepper
 from ..commands.due_work import DueWork
 from ..commands.group_commit import GroupCommitter
 from ..commands.handlers import WriteSide, command_bus
-from ..commands.ports import Clock
+from ..commands.ports import Carrier, Clock
 from ..commands.quota import QuotaApp
 from ..commands.receipts import ReceiptRecorder
 from ..commands.replies import ReplyRecorder
@@ -95,7 +98,8 @@ class Container:
     stepper: ClockStepper | None
     health: HealthCheck
     send_views: SendQueries
-    carrier: SimulatedCarrier
+    carrier: SimulatedCarrier  # the simulated carrier (its tables exist in every deployment)
+    carriers: CarrierRouter | None  # the real ones of SMS_CARRIERS, which win over it
     worker: SendWorker
     handover: LogFollower  # the send worker's follower of the quota log
     settlement: SettlementTimer
@@ -109,6 +113,8 @@ class Container:
     def close(self) -> None:
         self.committer.stop()
         self.loops.stop()
+        if self.carriers is not None:
+            self.carriers.close()
         for app in (self.accounts, self.quota, self.templates, self.audience):
             app.close()
         self.db.close()
@@ -142,13 +148,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     read_models = ReadModels(followers)
     tracking = SqlTracking(db)
     idempotency = IdempotencyStore(db, settings.idempotency_lease_seconds)
-    carrier = SimulatedCarrier(db)  # the only carrier adapter so far (contract: simulation)
+    carrier = SimulatedCarrier(db)
+    journal = SmppJournal(db)
+    carriers = _real_carriers(settings, journal)
+    handing_over: Carrier = carriers or carrier
+    due_receipts = carriers.due_receipts if carriers else carrier.due_receipts
     limits = RecipientWindow(db)
     wall_clock = SystemClock()
     lease = timedelta(seconds=settings.handover_lease_seconds)
     lifecycle = SendLifecycle(quota, wall_clock, lease)
-    alert_handover = AlertHandover(quota, wall_clock, lease, carrier)
-    worker = SendWorker(quota, lifecycle, alert_handover, carrier, clock, limits, tracking)
+    alert_handover = AlertHandover(quota, wall_clock, lease, handing_over)
+    worker = SendWorker(quota, lifecycle, alert_handover, handing_over, clock, limits, tracking)
     handover = LogFollower(quota, worker, batch_size=20, poll_interval=WORKER_IDLE_SECONDS)
     command_log = SqlCommandLog(db)
     committer = GroupCommitter(quota)
@@ -164,7 +174,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     replies = ReplyRecorder(audience, marketing, accounts.exists)
     bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies))
     settlement = SettlementTimer(
-        receipts, lifecycle, clock, carrier.due_receipts, send_views.due_for_expiry
+        receipts, lifecycle, clock, due_receipts, send_views.due_for_expiry
     )
     scheduler = SendScheduler(
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends
@@ -190,14 +200,15 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     for follower, loop in zip(followers, loops.projections, strict=True):
         wakes[follower.app.name].append(loop)
     wakes["quota"].append(loops.sending[0])  # the send worker follows the quota log
-    stores: list[HasTables] = [*read_model_sets, idempotency, carrier, limits, command_log,
+    stores: list[HasTables] = [*read_model_sets, idempotency, carrier, journal, limits, command_log,
                                _Tracked(tracking, worker.name, quota.name)]  # fmt: skip
     stores += [_Tracked(tracking, f"kafka_events:{a.name}", a.name) for a in apps]
     create_schema(settings, apps, stores)
     stepper = None
     if isinstance(clock, SimulatedClock):
-        timetables = [send_views.next_send_due_after, send_views.next_expiry_after,
-                      carrier.next_due_after]  # fmt: skip
+        timetables = [send_views.next_send_due_after, send_views.next_expiry_after]
+        if carriers is None:  # the simulated carrier's receipts come on the simulated clock
+            timetables.append(carrier.next_due_after)
         stepper = ClockStepper(clock, due_work.run, timetables)
     return Container(
         settings=settings,
@@ -221,9 +232,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         receipts=receipts,
         due_work=due_work,
         stepper=stepper,
-        health=HealthCheck(settings, loops, "simulated", read_models.positions),
+        health=HealthCheck(settings, loops, _carrier_health(carriers), read_models.positions),
         send_views=send_views,
         carrier=carrier,
+        carriers=carriers,
         worker=worker,
         handover=handover,
         settlement=settlement,
@@ -289,6 +301,25 @@ def add_command_consumer(c: Container, handle: Callable[[object], dict[str, Any]
     consumer = CommandConsumer(c.settings.kafka_bootstrap, handle)
     loop = BackgroundLoop("kafka-commands", consumer.run_once, 0.0, on_stop=consumer.close)
     c.loops.kafka.insert(0, loop)
+
+
+def _real_carriers(settings: Settings, journal: SmppJournal) -> CarrierRouter | None:
+    """The carriers of ``SMS_CARRIERS`` (SMPP 3.4), or None for the simulated one."""
+    entries = settings.carrier_entries()
+    if not entries:
+        return None
+    return CarrierRouter([SmppCarrier(SmppEndpoint.parse(e), journal) for e in entries], journal)
+
+
+def _carrier_health(carriers: CarrierRouter | None) -> Callable[[], dict[str, Any]]:
+    def state() -> dict[str, Any]:
+        if carriers is None:
+            return {"status": "up", "name": "simulated"}
+        each = carriers.health()
+        usable = any(c["state"] in ("bound", "unbound") for c in each)
+        return {"status": "up" if usable else "down", "carriers": each}
+
+    return state
 
 
 def _default_clock(settings: Settings, db: SqlDatabase) -> Clock:

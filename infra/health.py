@@ -3,8 +3,9 @@
 The database is probed on a fresh connection with a short deadline (a pool could hide an
 outage behind a connection it still holds, or wait far longer); the background loops (send
 worker, settlement, scheduler, projections, the Kafka consumer and publisher) say whether
-they are failing and since when, which is how a broker outage shows; the carrier is the
-simulated one (always up). The service is ready when its database answers.
+they are failing and since when, which is how a broker outage shows; the carriers say
+whether they are bound (the simulated one always is). The service is ready when its
+database answers.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ class HealthCheck:
         self,
         settings: Settings,
         loops: BackgroundLoops,
-        carrier: str,
+        carrier: Callable[[], dict[str, Any]],
         positions: Callable[[], dict[str, tuple[int, int]]],
     ) -> None:
         self.settings = settings
         self.loops = loops
-        self.carrier = carrier
+        self.carrier = carrier  # the carriers' state: the simulated one, or each real one
         self.positions = positions  # each read model's position beside its log's head
 
     def report(self) -> HealthReport:
@@ -49,7 +50,7 @@ class HealthCheck:
         if kafka:
             checks["kafka"] = _loops_state(kafka)
         checks["background"] = _loops_state([lp for lp in loops if lp not in kafka])
-        checks["carrier"] = {"status": "up", "name": self.carrier}
+        checks["carrier"] = self.carrier()
         ready = checks["database"]["status"] == "up"
         store = "postgresql" if self.settings.is_postgres else "sqlite"
         projections = self._projections() if ready else None

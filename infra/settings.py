@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,6 +17,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     operator_token: str | None = None
     carrier_token: str | None = None
+    # the real carriers, a JSON list of {name, url, networks?, priority?} (SMPP 3.4); unset:
+    # the simulated carrier. With SMS_SIMULATION=1 as well, only the clock is simulated.
+    carriers: str | None = None
     simulation: bool = False
     projection_batch_size: int = Field(default=500, ge=1, le=10_000)
     projection_poll_seconds: float = Field(default=0.5, gt=0)
@@ -31,6 +36,15 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     http_keep_alive_seconds: float = Field(default=5.0, ge=1, le=300)
     http_max_connections: int = Field(default=512, ge=1, le=100_000)
+
+    def carrier_entries(self) -> list[dict[str, object]]:
+        """``SMS_CARRIERS`` read: each carrier's entry (an empty list: the simulated one)."""
+        if not self.carriers:
+            return []
+        entries = json.loads(self.carriers)
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ValueError("SMS_CARRIERS must be a JSON list of {name, url, …} objects")
+        return entries
 
     @property
     def is_postgres(self) -> bool:

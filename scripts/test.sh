@@ -192,6 +192,13 @@ step "PostgreSQL ready: $SMS_TEST_DATABASE_URL"
 # --------------------------------------------------------------------------
 # Checks
 # --------------------------------------------------------------------------
+# --------------------------------------------------------------------------
+# The SMSC the SMPP tests talk to (node-smpp, pinned by tests/smsc/package-lock.json)
+# --------------------------------------------------------------------------
+command -v npm >/dev/null || die "npm (Node.js 20) is needed for the SMPP tests' SMSC"
+step "installing the test SMSC (npm ci)"
+npm ci --prefix tests/smsc --no-audit --no-fund --loglevel=error
+
 step "ruff check"
 .venv/bin/ruff check .
 

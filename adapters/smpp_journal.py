@@ -1,0 +1,154 @@
+"""What the SMPP carriers took and reported, in the shared database.
+
+Every part of every message an SMSC accepted is a row (``smpp_parts``) with the SMSC's id
+for it, written when its ``submit_sm_resp`` arrives; a receipt sets the part's final state.
+A receipt can arrive before its ``submit_sm_resp`` (both come down one connection, but the
+SMSC may send them in either order): it waits in ``smpp_parked`` until the part is known,
+and is never dropped. A message is final once every part is: ``failed`` if any part failed,
+else ``delivered``; ``due_receipts`` hands each final message to the settlement once.
+
+The rows also make a hand-over honest after a crash: a message whose every part has an SMSC
+id reached the SMSC, so a worker taking the batch over answers with those ids instead of
+submitting it again (``submitted``). Only the parts in flight without an answer go again:
+at least once, bounded by the bind's window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..commands.ports import Receipt
+from .sql import SqlDatabase, Tx
+
+DELIVERED = "delivered"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class AcceptedPart:
+    message_id: str
+    part: int  # 1-based
+    parts: int
+    carrier_id: str  # the SMSC's message id for this part
+
+
+class SmppJournal:
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+
+    def create_tables(self) -> None:
+        ts = "TIMESTAMPTZ" if self.db.dialect == "postgres" else "TEXT"
+        with self.db.transaction() as tx:
+            tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS smpp_parts (
+                    carrier TEXT NOT NULL, carrier_id TEXT NOT NULL, message_id TEXT NOT NULL,
+                    part INTEGER NOT NULL, parts INTEGER NOT NULL, state TEXT,
+                    final_at {ts}, reported BOOLEAN NOT NULL,
+                    PRIMARY KEY (carrier, carrier_id))"""
+            )
+            tx.execute("CREATE INDEX IF NOT EXISTS smpp_parts_message ON smpp_parts (message_id)")
+            tx.execute("CREATE INDEX IF NOT EXISTS smpp_parts_due ON smpp_parts (reported, state)")
+            tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS smpp_parked (
+                    carrier TEXT NOT NULL, carrier_id TEXT NOT NULL, state TEXT NOT NULL,
+                    at {ts} NOT NULL, PRIMARY KEY (carrier, carrier_id))"""
+            )
+
+    def accepted(self, carrier: str, part: AcceptedPart) -> None:
+        """An SMSC took a part; a receipt that came first for it is applied now."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO smpp_parts (carrier, carrier_id, message_id, part, parts, state, "
+                "final_at, reported) VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s) "
+                "ON CONFLICT (carrier, carrier_id) DO NOTHING",
+                (carrier, part.carrier_id, part.message_id, part.part, part.parts, False),
+            )
+            parked = tx.execute(
+                "SELECT state, at FROM smpp_parked WHERE carrier = %s AND carrier_id = %s",
+                (carrier, part.carrier_id),
+            )
+            if parked:
+                self._settle(tx, carrier, part.carrier_id, parked[0][0], parked[0][1])
+                tx.execute(
+                    "DELETE FROM smpp_parked WHERE carrier = %s AND carrier_id = %s",
+                    (carrier, part.carrier_id),
+                )
+
+    def receipt(self, carrier: str, carrier_id: str, state: str, at: datetime) -> bool:
+        """A final state for a part (``delivered`` or ``failed``); False when the part is not
+        known yet and the receipt was parked for it."""
+        with self.db.transaction() as tx:
+            if self._settle(tx, carrier, carrier_id, state, self._time(at)):
+                return True
+            tx.execute(
+                "INSERT INTO smpp_parked (carrier, carrier_id, state, at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (carrier, carrier_id) DO NOTHING",
+                (carrier, carrier_id, state, self._time(at)),
+            )
+            return False
+
+    def submitted(self, message_ids: Sequence[str]) -> dict[str, str]:
+        """The messages among ``message_ids`` whose every part an SMSC took (by a hand-over
+        before), each with its first part's SMSC id."""
+        if not message_ids:
+            return {}
+        marks = ", ".join(["%s"] * len(message_ids))
+        with self.db.reading() as tx:
+            rows = tx.execute(
+                f"SELECT message_id, MIN(parts), COUNT(DISTINCT part), MIN(carrier_id) "
+                f"FROM smpp_parts WHERE message_id IN ({marks}) GROUP BY message_id",
+                list(message_ids),
+            )
+        return {r[0]: r[3] for r in rows if int(r[2]) >= int(r[1])}
+
+    def due_receipts(self, now: datetime) -> list[Receipt]:
+        """Messages every part of which is final, each returned once (whichever process
+        asks): ``failed`` if any part failed."""
+        with self.db.transaction() as tx:
+            rows = tx.execute(
+                "SELECT message_id, MIN(parts), COUNT(DISTINCT part), "
+                "SUM(CASE WHEN state = %s THEN 1 ELSE 0 END), MAX(final_at) FROM smpp_parts "
+                "WHERE message_id IN (SELECT message_id FROM smpp_parts "
+                "WHERE reported = %s AND state IS NOT NULL) "
+                "GROUP BY message_id HAVING COUNT(*) = COUNT(state) AND "
+                "SUM(CASE WHEN reported THEN 1 ELSE 0 END) = 0 LIMIT 5000",
+                (FAILED, False),
+            )
+            due = [r for r in rows if int(r[2]) >= int(r[1])]
+            tx.executemany(
+                "UPDATE smpp_parts SET reported = %s WHERE message_id = %s",
+                [(True, r[0]) for r in due],
+            )
+        return [
+            Receipt(r[0], FAILED if int(r[3]) else DELIVERED, _parse(r[4]) if r[4] else now)
+            for r in due
+        ]
+
+    def parked(self) -> int:
+        with self.db.reading() as tx:
+            return int(tx.execute("SELECT COUNT(*) FROM smpp_parked")[0][0])
+
+    def _settle(self, tx: Tx, carrier: str, carrier_id: str, state: str, at: object) -> bool:
+        rows = tx.execute(
+            "UPDATE smpp_parts SET state = %s, final_at = %s "
+            "WHERE carrier = %s AND carrier_id = %s AND state IS NULL RETURNING message_id",
+            (state, at, carrier, carrier_id),
+        )
+        if rows:
+            return True
+        known = tx.execute(
+            "SELECT 1 FROM smpp_parts WHERE carrier = %s AND carrier_id = %s",
+            (carrier, carrier_id),
+        )
+        return bool(known)  # a second receipt for a final part changes nothing
+
+    def _time(self, value: datetime) -> object:
+        if self.db.dialect == "postgres":
+            return value
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

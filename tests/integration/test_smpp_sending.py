@@ -1,0 +1,52 @@
+"""A send through the platform to a real SMPP server: ``SMS_CARRIERS`` wins over the simulated
+carrier, the send worker hands the messages over by SMPP, receipts come back through the
+same guarded settlement as ``POST /v1/carrier/receipts``, failures are refunded, and the
+ledger verifies (every test database is verified when it is dropped)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from smsplat.adapters.clock import SimulatedClock
+from smsplat.commands.command_types import SendMassSend
+from smsplat.commands.recipient_sources import Numbers
+
+from tests.conftest import START, make_container
+from tests.integration.history import funded_account
+from tests.integration.test_sending_flow import MASS, approved_template
+from tests.smsc_server import running_smsc
+from tests.timing import wait_until
+
+pytestmark = pytest.mark.postgres
+
+
+def test_S5_S10_Q7_a_mass_send_goes_out_over_smpp_and_settles_with_its_receipts(
+    pg_url: str,
+) -> None:
+    with running_smsc() as smsc:
+        carriers = json.dumps([{"name": "cmcc-1", "url": smsc.url(window=16)}])
+        c = make_container(pg_url, SimulatedClock(START), carriers=carriers, simulation=True)
+        try:
+            c.loops.start(c.loops.projections, c.loops.sending)
+            account = funded_account(c, size=1000)
+            template = approved_template(c, account, MASS)
+            numbers = [f"1381234{n:04d}" for n in range(10, 40)]  # delivered
+            numbers += ["13800000001", "13800000002", "13800000003"]  # failed, silent, refused
+            send = c.bus.handle(
+                SendMassSend(account, template, Numbers(numbers), None, "site", "a")
+            ).send
+
+            def settled() -> bool:
+                counts: dict[str, int] = c.quota.send(send.id).counts()
+                return counts["success"] == 30 and counts["failed"] == 2
+
+            assert wait_until(settled, timeout=60), c.quota.send(send.id).counts()
+            balance = c.quota.balance(account)
+            assert (balance.charged_total, balance.refunded_total) == (33, 2)  # Q7
+            assert len(smsc.messages()) == 32  # 0003 refused at submission
+            assert c.carrier.handovers == 0  # the simulated carrier took nothing
+            health = c.health.report().checks["carrier"]
+            assert health["carriers"][0]["state"] == "bound"
+        finally:
+            c.close()
