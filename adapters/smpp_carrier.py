@@ -141,7 +141,8 @@ class SmppCarrier:
         self.endpoint = endpoint
         self.name = endpoint.name
         self.journal = journal
-        self.on_reply = on_reply  # (from, to, text) of a recipient's reply
+        # (from, to, text) of a recipient's reply; kept in the journal unless told otherwise
+        self.on_reply = on_reply or (lambda *reply: journal.reply(endpoint.name, *reply))
         self.timeout = timeout
         self.counters = CarrierCounters()
         self.state = "unbound"  # unbound | bound | down | refused | throttling
@@ -383,9 +384,8 @@ class SmppCarrier:
             self._receipt(pdu)
         else:
             self.counters.replies += 1
-            if self.on_reply is not None:
-                text = decode(int(pdu.data_coding or 0), bytes(pdu.short_message or b""))
-                self.on_reply(_text(pdu.source_addr), _text(pdu.destination_addr), text)
+            text = decode(int(pdu.data_coding or 0), bytes(pdu.short_message or b""))
+            self.on_reply(_text(pdu.source_addr), _text(pdu.destination_addr), text)
         return int(smpplib.consts.SMPP_ESME_ROK)
 
     def _receipt(self, pdu: Any) -> None:

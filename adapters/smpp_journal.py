@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import uuid4
 
-from ..commands.ports import Receipt
+from ..commands.ports import CarrierReply, Receipt
 from .sql import SqlDatabase, Tx
 
 DELIVERED = "delivered"
@@ -50,6 +51,12 @@ class SmppJournal:
             )
             tx.execute("CREATE INDEX IF NOT EXISTS smpp_parts_message ON smpp_parts (message_id)")
             tx.execute("CREATE INDEX IF NOT EXISTS smpp_parts_due ON smpp_parts (reported, state)")
+            tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS smpp_replies (
+                    reply_id TEXT PRIMARY KEY, carrier TEXT NOT NULL, phone TEXT NOT NULL,
+                    destination TEXT NOT NULL, text TEXT NOT NULL, at {ts} NOT NULL,
+                    recorded BOOLEAN NOT NULL)"""
+            )
             tx.execute(
                 f"""CREATE TABLE IF NOT EXISTS smpp_parked (
                     carrier TEXT NOT NULL, carrier_id TEXT NOT NULL, state TEXT NOT NULL,
@@ -125,6 +132,33 @@ class SmppJournal:
             Receipt(r[0], FAILED if int(r[3]) else DELIVERED, _parse(r[4]) if r[4] else now)
             for r in due
         ]
+
+    def reply(self, carrier: str, source: str, destination: str, text: str) -> None:
+        """A recipient's reply (MO), kept until the platform recorded it."""
+        phone = source.removeprefix("+").removeprefix("86") if len(source) > 11 else source
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO smpp_replies (reply_id, carrier, phone, destination, text, at, "
+                "recorded) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (str(uuid4()), carrier, phone, destination, text,
+                 self._time(datetime.now(UTC)), False),
+            )  # fmt: skip
+
+    def due_replies(self, limit: int = 1000) -> list[CarrierReply]:
+        with self.db.reading() as tx:
+            rows = tx.execute(
+                "SELECT reply_id, phone, destination, text, at FROM smpp_replies "
+                "WHERE recorded = %s ORDER BY at LIMIT %s",
+                (False, limit),
+            )
+        return [CarrierReply(r[0], r[1], r[2], r[3], _parse(r[4])) for r in rows]
+
+    def replies_recorded(self, reply_ids: Sequence[str]) -> None:
+        with self.db.transaction() as tx:
+            tx.executemany(
+                "UPDATE smpp_replies SET recorded = %s WHERE reply_id = %s",
+                [(True, i) for i in reply_ids],
+            )
 
     def parked(self) -> int:
         with self.db.reading() as tx:

@@ -62,6 +62,27 @@ class Carrier(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CarrierReply:
+    """A recipient's reply (MO) as a real carrier passed it on, kept until recorded."""
+
+    reply_id: str
+    phone: str  # the recipient, as an 11-digit mainland mobile
+    destination: str  # the number it answered (our source_addr and any extension)
+    text: str
+    at: datetime
+
+
+class CarrierReplies(Protocol):
+    """Replies the real carriers took, each given to the platform at least once."""
+
+    def due_replies(self, limit: int = 1000) -> list[CarrierReply]: ...
+
+    def replies_recorded(self, reply_ids: Sequence[str]) -> None:
+        """They were recorded: never given again."""
+        ...
+
+
 class RecipientLimits(Protocol):
     """S9's counts of messages per recipient number (see ``domain/recipient_limits.py``)."""
 

@@ -1,4 +1,5 @@
-"""The settlement timer: receipts due from the simulated carrier, and the 72-hour expiry (Q8).
+"""The settlement timer: receipts due from the carrier, the real carriers' replies, and the
+72-hour expiry (Q8).
 
 It runs on the service clock, so ``/v1/sim/clock`` drives it in simulation.
 """
@@ -11,9 +12,10 @@ from datetime import datetime
 from uuid import UUID
 
 from ..domain.carrier_lines import ReportedReceipt
-from .command_types import RecordReceipts
-from .ports import Clock, Receipt
+from .command_types import RecordReceipts, RecordReplies
+from .ports import CarrierReplies, Clock, Receipt
 from .receipts import ReceiptRecorder
+from .replies import ReplyRecorder
 from .send_lifecycle import SendLifecycle
 
 
@@ -25,7 +27,9 @@ class SettlementTimer:
         clock: Clock,
         due_receipts: Callable[[datetime], list[Receipt]] | None,
         due_for_expiry: Callable[[datetime], list[str]],
+        replies: tuple[CarrierReplies, ReplyRecorder] | None = None,
     ) -> None:
+        self.replies = replies  # a real carrier's replies, and who records them
         self.receipts = receipts
         self.lifecycle = lifecycle
         self.clock = clock
@@ -52,4 +56,19 @@ class SettlementTimer:
                 done += len(receipts)
         for send_id in self.due_for_expiry(now):
             done += self.lifecycle.expire(UUID(send_id))
-        return done
+        return done + self._replies()
+
+    def _replies(self) -> int:
+        """Replies a real carrier took, recorded as ``POST /v1/carrier/replies`` records them
+        (opt-out keywords included); marked only once recorded: at least once, and recording
+        one twice changes nothing."""
+        if self.replies is None:
+            return 0
+        source, recorder = self.replies
+        due = source.due_replies()
+        if due:
+            # dated by the service clock, as the replies posted over HTTP without an ``at``
+            lines = [{"phone": r.phone, "text": r.text} for r in due]
+            recorder.record(RecordReplies(lines))
+            source.replies_recorded([r.reply_id for r in due])
+        return len(due)

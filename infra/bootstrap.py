@@ -174,7 +174,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     replies = ReplyRecorder(audience, marketing, accounts.exists)
     bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies))
     settlement = SettlementTimer(
-        receipts, lifecycle, clock, due_receipts, send_views.due_for_expiry
+        receipts,
+        lifecycle,
+        clock,
+        due_receipts,
+        send_views.due_for_expiry,
+        (journal, replies) if carriers else None,
     )
     scheduler = SendScheduler(
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends

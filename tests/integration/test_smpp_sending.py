@@ -50,3 +50,29 @@ def test_S5_S10_Q7_a_mass_send_goes_out_over_smpp_and_settles_with_its_receipts(
             assert health["carriers"][0]["state"] == "bound"
         finally:
             c.close()
+
+
+def test_a_reply_td_over_smpp_opts_the_number_out_of_the_marketing_it_answers(
+    pg_url: str,
+) -> None:
+    with running_smsc() as smsc:
+        carriers = json.dumps([{"name": "cmcc-1", "url": smsc.url()}])
+        clock = SimulatedClock(START)
+        c = make_container(pg_url, clock, carriers=carriers, simulation=True)
+        try:
+            c.loops.start(c.loops.projections, c.loops.sending)
+            account = funded_account(c, size=1000)
+            template = approved_template(c, account, {**MASS, "kind": "marketing"})
+            numbers = ["13812340010", "13812340011"]
+            send = c.bus.handle(
+                SendMassSend(account, template, Numbers(numbers), None, "site", "a")
+            ).send
+            assert c.stepper is not None and send.review_due_at is not None
+            c.stepper.move_to(send.review_due_at)  # the provider passes it (S8)
+            assert wait_until(lambda: len(smsc.messages()) == 2, timeout=60)
+            assert wait_until(lambda: c.quota.send(send.id).counts()["success"] == 2, timeout=60)
+            assert smsc.reply("8613812340010", "1069", "TD") == 1
+            assert wait_until(lambda: c.audience.is_opted_out(account, "13812340010"), timeout=60)
+            assert not c.audience.is_opted_out(account, "13812340011")
+        finally:
+            c.close()
