@@ -17,7 +17,12 @@ from . import problems
 from .body_limit import BodyLimitMiddleware
 from .idempotency import IdempotencyMiddleware
 from .kafka_commands import attach_kafka_commands
-from .metrics import HttpMetrics, HttpMetricsMiddleware, ProjectionLagCollector
+from .metrics import (
+    CarrierCollector,
+    HttpMetrics,
+    HttpMetricsMiddleware,
+    ProjectionLagCollector,
+)
 from .routes import accounts, audience, imports, quota, sending, system, templates
 from .services import ApiServices
 
@@ -49,6 +54,8 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.state.services = ApiServices.of(container)
     registry = CollectorRegistry()
     registry.register(ProjectionLagCollector(container.read_models.positions))
+    if container.carriers is not None:
+        registry.register(CarrierCollector(container.carriers.health))
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -26,6 +27,33 @@ class ProjectionLagCollector(Collector):
         for name, (position, head) in self.positions().items():
             lag.add_metric([name], head - position)
         yield lag
+
+
+class CarrierCollector(Collector):
+    """Each real carrier's state and counters (``SMS_CARRIERS``)."""
+
+    COUNTERS = ("submitted", "refused", "throttled", "receipts", "replies", "binds",
+                "bind_failures")  # fmt: skip
+
+    def __init__(self, health: Callable[[], list[dict[str, Any]]]) -> None:
+        self.health = health
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        up = GaugeMetricFamily(
+            "smsplat_carrier_bound", "1 while the carrier's bind is up", labels=["carrier"]
+        )
+        counters = {
+            name: CounterMetricFamily(
+                f"smsplat_carrier_{name}", f"Carrier {name}", labels=["carrier"]
+            )
+            for name in self.COUNTERS
+        }
+        for carrier in self.health():
+            up.add_metric([carrier["name"]], 1.0 if carrier["state"] == "bound" else 0.0)
+            for name, family in counters.items():
+                family.add_metric([carrier["name"]], float(carrier[name]))
+        yield up
+        yield from counters.values()
 
 
 class HttpMetrics:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.api.app import create_app
 from smsplat.commands.command_types import SendMassSend
 from smsplat.commands.recipient_sources import Numbers
+from smsplat.infra.bootstrap import Container
 
 from tests.conftest import START, make_container
 from tests.integration.history import funded_account
@@ -19,6 +22,13 @@ from tests.smsc_server import running_smsc
 from tests.timing import wait_until
 
 pytestmark = pytest.mark.postgres
+
+
+def _metrics(c: Container) -> str:
+    """What ``/metrics`` shows (outside ``with``, the app's lifespan never runs: it starts
+    no loops and closes nothing)."""
+    shown: str = TestClient(create_app(c, run_projections=False)).get("/metrics").text
+    return shown
 
 
 def test_S5_S10_Q7_a_mass_send_goes_out_over_smpp_and_settles_with_its_receipts(
@@ -48,6 +58,10 @@ def test_S5_S10_Q7_a_mass_send_goes_out_over_smpp_and_settles_with_its_receipts(
             assert c.carrier.handovers == 0  # the simulated carrier took nothing
             health = c.health.report().checks["carrier"]
             assert health["carriers"][0]["state"] == "bound"
+            assert health["carriers"][0]["submitted"] == 32
+            metrics = _metrics(c)
+            assert 'smsplat_carrier_bound{carrier="cmcc-1"} 1.0' in metrics
+            assert 'smsplat_carrier_refused_total{carrier="cmcc-1"} 1.0' in metrics
         finally:
             c.close()
 
