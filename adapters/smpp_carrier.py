@@ -142,7 +142,12 @@ class SmppCarrier:
         self.name = endpoint.name
         self.journal = journal
         # (from, to, text) of a recipient's reply; kept in the journal unless told otherwise
-        self.on_reply = on_reply or (lambda *reply: journal.reply(endpoint.name, *reply))
+        self.on_reply = on_reply or (
+            lambda source, destination, text: journal.reply(
+                endpoint.name, source, destination, text,
+                destination.removeprefix(endpoint.source_addr),
+            )
+        )  # fmt: skip
         self.timeout = timeout
         self.counters = CarrierCounters()
         self.state = "unbound"  # unbound | bound | down | refused | throttling
@@ -195,7 +200,8 @@ class SmppCarrier:
         encoded = encode(message.text, _reference(message.message_id))
         return [
             self._send_part(message.message_id, message.phone, index, len(encoded.parts),
-                            short_message, encoded.data_coding, encoded.esm_class)
+                            short_message, encoded.data_coding, encoded.esm_class,
+                            message.extension)
             for index, short_message in enumerate(encoded.parts, start=1)
         ]  # fmt: skip
 
@@ -205,6 +211,7 @@ class SmppCarrier:
         """Send again, after a growing pause, every part answered ESME_RTHROTTLED or
         ESME_RMSGQFUL; past ``MAX_THROTTLED`` rounds the bind counts as throttling."""
         phones = {m.message_id: m.phone for m in messages}
+        extensions = {m.message_id: m.extension for m in messages}
         for attempt in range(MAX_THROTTLED):
             again = [
                 (ident, i, p)
@@ -220,7 +227,7 @@ class SmppCarrier:
             for ident, i, p in again:
                 parts[ident][i] = self._send_part(ident, phones[ident], p.part, p.parts,
                                                   p.short_message, p.data_coding,
-                                                  p.esm_class)  # fmt: skip
+                                                  p.esm_class, extensions[ident])  # fmt: skip
         self.state = "throttling"
         self._retry_at = time.monotonic() + 5.0
         raise CarrierUnavailable(f"{self.name}: throttling")
@@ -252,7 +259,7 @@ class SmppCarrier:
 
     def _send_part(
         self, message_id: str, phone: str, index: int, parts: int, short_message: bytes,
-        data_coding: int, esm_class: int,
+        data_coding: int, esm_class: int, extension: str = "",
     ) -> _Pending:  # fmt: skip
         """Send one part once the window has room; its response comes to ``_response``."""
         client = self._bound()
@@ -267,7 +274,7 @@ class SmppCarrier:
                     raise CarrierUnavailable(f"{self.name}: {self.state}")
                 pdu = client.send_message(
                     source_addr_ton=smpplib.consts.SMPP_TON_UNK,
-                    source_addr=self.endpoint.source_addr,
+                    source_addr=self.endpoint.source_addr + extension,
                     dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
                     destination_addr=f"86{phone}",
                     short_message=short_message, data_coding=data_coding,

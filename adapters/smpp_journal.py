@@ -54,7 +54,8 @@ class SmppJournal:
             tx.execute(
                 f"""CREATE TABLE IF NOT EXISTS smpp_replies (
                     reply_id TEXT PRIMARY KEY, carrier TEXT NOT NULL, phone TEXT NOT NULL,
-                    destination TEXT NOT NULL, text TEXT NOT NULL, at {ts} NOT NULL,
+                    destination TEXT NOT NULL, extension TEXT NOT NULL, text TEXT NOT NULL,
+                    at {ts} NOT NULL,
                     recorded BOOLEAN NOT NULL)"""
             )
             tx.execute(
@@ -133,25 +134,27 @@ class SmppJournal:
             for r in due
         ]
 
-    def reply(self, carrier: str, source: str, destination: str, text: str) -> None:
+    def reply(
+        self, carrier: str, source: str, destination: str, text: str, extension: str = ""
+    ) -> None:
         """A recipient's reply (MO), kept until the platform recorded it."""
         phone = source.removeprefix("+").removeprefix("86") if len(source) > 11 else source
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT INTO smpp_replies (reply_id, carrier, phone, destination, text, at, "
-                "recorded) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (str(uuid4()), carrier, phone, destination, text,
+                "INSERT INTO smpp_replies (reply_id, carrier, phone, destination, extension, "
+                "text, at, recorded) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (str(uuid4()), carrier, phone, destination, extension, text,
                  self._time(datetime.now(UTC)), False),
             )  # fmt: skip
 
     def due_replies(self, limit: int = 1000) -> list[CarrierReply]:
         with self.db.reading() as tx:
             rows = tx.execute(
-                "SELECT reply_id, phone, destination, text, at FROM smpp_replies "
+                "SELECT reply_id, phone, destination, extension, text, at FROM smpp_replies "
                 "WHERE recorded = %s ORDER BY at LIMIT %s",
                 (False, limit),
             )
-        return [CarrierReply(r[0], r[1], r[2], r[3], _parse(r[4])) for r in rows]
+        return [CarrierReply(r[0], r[1], r[2], r[3], r[4], _parse(r[5])) for r in rows]
 
     def replies_recorded(self, reply_ids: Sequence[str]) -> None:
         with self.db.transaction() as tx:

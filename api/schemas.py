@@ -43,6 +43,11 @@ class AccountOut(BaseModel):
     account_id: str
     name: str
     verification_phone: str
+    extension: str | None = Field(
+        None,
+        description="The account's code after a real carrier's source_addr: replies to that "
+        "number are the account's (none for accounts created before codes).",
+    )
     products: list[str]
     created_at: datetime
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from ..domain.accounts import Account, new_api_key, split_api_key, validate_new_account
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.extensions import REGISTRY_ID, ExtensionRegistry
 from ..domain.products import Product
 from ..domain.scenarios import Notification
 from .context_application import ContextApplication
-from .optimistic import update
+from .optimistic import MAX_ATTEMPTS, KeptChanging, saved, update
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class AccountsApp(ContextApplication):
 
     name = "accounts"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._extensions: dict[UUID, str | None] = {}
+
     def create_account(
         self,
         name: object,
@@ -47,19 +52,43 @@ class AccountsApp(ContextApplication):
         keyed = account_id is not None
         account_id = account_id or uuid4()
         api_key, key_hash = new_api_key(account_id)
-        account = Account.create(account_id, clean_name, phone, key_hash, actor, self.clock.now())
+        for _ in range(MAX_ATTEMPTS):
+            if account_id in self.repository:  # a keyed retry: the account is there
+                if not keyed:
+                    raise AccountExists(f"Account {account_id} already exists.")
+                self._update(account_id, lambda a: self._reissue(a, key_hash, actor))
+                return NewAccount(account_id, api_key)
+            at = self.clock.now()
+            account = Account.create(account_id, clean_name, phone, key_hash, actor, at)
+            registry = self._registry()
+            registry.assign(account_id, at)  # its extension code, in the same save
+            if saved(self, account, registry):
+                return NewAccount(account_id, api_key)
+        raise KeptChanging("accounts kept being created concurrently")
+
+    def _reissue(self, existing: Account, key_hash: str, actor: str) -> bool:
+        existing.issue_key(key_hash, actor, self.clock.now())
+        return True
+
+    def extension_of(self, account_id: UUID) -> str | None:
+        """The account's extension code (None for an account created before codes). A
+        code never changes once the account exists, so it is remembered once read."""
+        if account_id not in self._extensions:
+            if len(self._extensions) >= 100_000:
+                self._extensions.clear()
+            self._extensions[account_id] = self._registry().by_account.get(str(account_id))
+        return self._extensions[account_id]
+
+    def account_for_extension(self, extension: str) -> UUID | None:
+        return self._registry().account_for(extension)
+
+    def _registry(self) -> ExtensionRegistry:
         try:
-            self.save(account)
-        except IntegrityError:
-            if not keyed:
-                raise AccountExists(f"Account {account_id} already exists.") from None
-
-            def reissue(existing: Account) -> bool:
-                existing.issue_key(key_hash, actor, self.clock.now())
-                return True
-
-            self._update(account_id, reissue)
-        return NewAccount(account_id, api_key)
+            found: object = self.repository.get(REGISTRY_ID)
+        except AggregateNotFoundError:
+            return ExtensionRegistry.open(self.clock.now())
+        assert isinstance(found, ExtensionRegistry)
+        return found
 
     def activate_product(self, account_id: UUID, product: object, actor: str) -> list[str]:
         """Activate a product (idempotent); returns the account's active products."""

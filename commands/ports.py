@@ -32,6 +32,7 @@ class OutgoingMessage:
     message_id: str  # ours (the carrier keeps its own ids; it deduplicates on nothing)
     phone: str
     text: str
+    extension: str = ""  # the account's code, sent after the carrier's source_addr
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class CarrierReply:
     reply_id: str
     phone: str  # the recipient, as an 11-digit mainland mobile
     destination: str  # the number it answered (our source_addr and any extension)
+    extension: str  # what followed the carrier's source_addr in it: the account's code
     text: str
     at: datetime
 

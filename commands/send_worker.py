@@ -119,8 +119,9 @@ class SendWorker:
             allowed = self.limits.admit(send.limit_category, ids, now)
             limited = {i for i in indices if message_id(send.id, i) not in allowed}
         outgoing = [i for i in indices if i not in limited]
+        extension = send.extension or ""  # the account's code after the source_addr
         messages = [
-            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text_of(i))
+            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text_of(i), extension)
             for i in outgoing
         ]
         answers = self.carrier.submit(messages, now) if messages else []

@@ -89,7 +89,10 @@ class SendingService:
         message = render(template.signature, template.content, c.variables)
         recipients = RecipientList((number,), (), 0)
         priced = Priced(message.text, (message.units,))
-        draft = _draft(c.send_id, c.account_id, template, recipients, priced, chosen, None)
+        extension = self.accounts.extension_of(c.account_id)
+        draft = _draft(
+            c.send_id, c.account_id, template, recipients, priced, chosen, None, extension
+        )
         return self._accept(draft, recipients, priced, c.actor)
 
     def plan_mass(self, command: SendMassSend) -> MassPlan:
@@ -131,7 +134,10 @@ class SendingService:
             goes_out_at=goes_out_at(now, c.scheduled_at, review_due_at),
             messages_by_units=priced.by_units(),
         )
-        draft = _draft(c.send_id, c.account_id, template, parsed, priced, product, c.scheduled_at)
+        extension = self.accounts.extension_of(c.account_id)
+        draft = _draft(
+            c.send_id, c.account_id, template, parsed, priced, product, c.scheduled_at, extension
+        )
         return MassPlan(draft, parsed, priced, plan)
 
     def send_mass(self, command: SendMassSend) -> AcceptedSend:
@@ -261,6 +267,7 @@ def _draft(
     priced: Priced,
     product: str | None,
     scheduled_at: datetime | None,
+    extension: str | None,
 ) -> SendDraft:
     """The send as it will be accepted (its id new unless a keyed retry names it)."""
     return SendDraft(
@@ -277,6 +284,7 @@ def _draft(
         limit_category=limit_category(template.type, template.kind, template.scenario),
         provider_review=needs_provider_review(template.type, template.kind),
         scheduled_at=scheduled_at,
+        extension=extension,
     )
 
 

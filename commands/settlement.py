@@ -13,7 +13,7 @@ from uuid import UUID
 
 from ..domain.carrier_lines import ReportedReceipt
 from .command_types import RecordReceipts, RecordReplies
-from .ports import CarrierReplies, Clock, Receipt
+from .ports import CarrierReplies, CarrierReply, Clock, Receipt
 from .receipts import ReceiptRecorder
 from .replies import ReplyRecorder
 from .send_lifecycle import SendLifecycle
@@ -28,8 +28,10 @@ class SettlementTimer:
         due_receipts: Callable[[datetime], list[Receipt]] | None,
         due_for_expiry: Callable[[datetime], list[str]],
         replies: tuple[CarrierReplies, ReplyRecorder] | None = None,
+        account_for_extension: Callable[[str], UUID | None] = lambda _: None,
     ) -> None:
         self.replies = replies  # a real carrier's replies, and who records them
+        self.account_for_extension = account_for_extension
         self.receipts = receipts
         self.lifecycle = lifecycle
         self.clock = clock
@@ -67,8 +69,14 @@ class SettlementTimer:
         source, recorder = self.replies
         due = source.due_replies()
         if due:
-            # dated by the service clock, as the replies posted over HTTP without an ``at``
-            lines = [{"phone": r.phone, "text": r.text} for r in due]
+            # dated by the service clock, as the replies posted over HTTP without an ``at``;
+            # the number it answered names the account (its extension code) when it can
+            lines = [self._line(r) for r in due]
             recorder.record(RecordReplies(lines))
             source.replies_recorded([r.reply_id for r in due])
         return len(due)
+
+    def _line(self, reply: CarrierReply) -> dict[str, object]:
+        account = self.account_for_extension(reply.extension) if reply.extension else None
+        line: dict[str, object] = {"phone": reply.phone, "text": reply.text}
+        return line | ({"account_id": str(account)} if account else {})

@@ -29,6 +29,7 @@ class SendDraft:
     limit_category: str | None = None  # S9: the per-recipient limits that apply
     provider_review: bool = False  # S8: marketing waits for the provider's review
     scheduled_at: datetime | None = None  # S6
+    extension: str | None = None  # the account's code after the carrier's source_addr
 
     @property
     def units_per_message(self) -> int:

@@ -98,6 +98,8 @@ class Send(Aggregate, HandledRequests):
         # message i costs (Q6), as a digit.
         personal: list[dict[str, str]] | None = None
         unit_counts: str | None = None
+        # added with real carriers (older events have none: sent from the bare source_addr)
+        extension: str | None = None  # the account's code after the carrier's source_addr
 
     class Rescheduled(Aggregate.Event):
         """S7: the time of a scheduled send changed."""
@@ -222,10 +224,12 @@ class Send(Aggregate, HandledRequests):
         review_due_at: datetime | None = None,
         personal: list[dict[str, str]] | None = None,
         unit_counts: str | None = None,
+        extension: str | None = None,
     ) -> None:
         self.account_id = account_id
         self.personal = personal
         self.unit_counts = unit_counts
+        self.extension = extension
         self.skipped_indices: set[int] = set()
         self.scheduled_at = scheduled_at
         self.review_due_at = review_due_at
@@ -283,6 +287,7 @@ class Send(Aggregate, HandledRequests):
             review_due_at=review_passes_at(at) if draft.provider_review else None,
             personal=[dict(p) for p in draft.personal] if draft.personal is not None else None,
             unit_counts="".join(map(str, draft.units)) if mixed else None,
+            extension=draft.extension,
             timestamp=at,
         )
 

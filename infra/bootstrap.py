@@ -180,6 +180,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         due_receipts,
         send_views.due_for_expiry,
         (journal, replies) if carriers else None,
+        accounts.account_for_extension,
     )
     scheduler = SendScheduler(
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends

@@ -90,3 +90,28 @@ def test_a_reply_td_over_smpp_opts_the_number_out_of_the_marketing_it_answers(
             assert not c.audience.is_opted_out(account, "13812340011")
         finally:
             c.close()
+
+
+def test_a_message_goes_out_from_the_accounts_extension_and_a_reply_to_it_is_the_accounts(
+    pg_url: str,
+) -> None:
+    with running_smsc() as smsc:
+        carriers = json.dumps([{"name": "cmcc-1", "url": smsc.url()}])  # source_addr 1069
+        c = make_container(pg_url, SimulatedClock(START), carriers=carriers, simulation=True)
+        try:
+            c.loops.start(c.loops.projections, c.loops.sending)
+            other = funded_account(c, size=1000)  # takes the first code
+            account = funded_account(c, size=1000)
+            extension = c.accounts.extension_of(account)
+            assert (c.accounts.extension_of(other), extension) == ("0001", "0002")
+            template = approved_template(c, account, MASS)
+            c.bus.handle(SendMassSend(account, template, Numbers(["13812340020"]), None,
+                                      "site", "a"))  # fmt: skip
+            assert wait_until(lambda: len(smsc.messages()) == 1, timeout=60)
+            assert smsc.messages()[0]["source"] == "10690002"
+            # a number this account never marketed to replies TD to the account's number
+            assert smsc.reply("8613812340099", "10690002", "TD") == 1
+            assert wait_until(lambda: c.audience.is_opted_out(account, "13812340099"), timeout=60)
+            assert not c.audience.is_opted_out(other, "13812340099")
+        finally:
+            c.close()
