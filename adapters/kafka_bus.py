@@ -26,6 +26,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.serializer import Serializer
 
 from ..commands.ports import Notified
+from ..domain.extensions import REGISTRY_ID
 from .tracking import SqlTracking
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,8 @@ class EventPublisher:
         account = getattr(event, "account_id", None)
         if account:
             return str(account)
+        if event.originator_id == REGISTRY_ID:  # the extension codes' registry: no account
+            return None
         if self.app.name == "accounts":
             return str(event.originator_id)
         if event.originator_id not in self._accounts:

@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from smsplat.adapters.kafka_bus import CommandConsumer
 from smsplat.api.kafka_commands import attach_kafka_commands
+from smsplat.domain.extensions import REGISTRY_ID
 from smsplat.infra.bootstrap import Container
 
 from tests.conftest import make_container
@@ -131,6 +132,9 @@ def test_every_stored_event_is_published_once_with_its_account(
             app.mapper.to_domain_event(n)
             for n in app.recorder.select_notifications(start=1, limit=1000)
         )
+        # the extension codes' registry has one id in every deployment, so its events are
+        # the same on the broker this module's tests share: not this test's to count
+        if e.originator_id != REGISTRY_ID
     ]
 
     def all_there(messages: list[dict[str, Any]]) -> bool:
