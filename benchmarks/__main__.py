@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from . import campaigns, quota, sending
+from . import campaigns, quota, sending, smpp
 
-SUITES = {"quota": quota.run, "sending": sending.run, "campaigns": campaigns.run}
+SUITES = {"quota": quota.run, "sending": sending.run, "campaigns": campaigns.run, "smpp": smpp.run}
 
 
 def main() -> None:

@@ -36,10 +36,11 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, extra_env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         env = {**os.environ, "SMS_DATABASE_URL": url, "SMS_OPERATOR_TOKEN": OPERATOR,
-               "SMS_CARRIER_TOKEN": CARRIER, "SMS_POSTGRES_POOL_SIZE": "20"}  # fmt: skip
+               "SMS_CARRIER_TOKEN": CARRIER, "SMS_POSTGRES_POOL_SIZE": "20",
+               **(extra_env or {})}  # fmt: skip
         env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING", "serve",
