@@ -46,7 +46,7 @@ class AccountOut(BaseModel):
     extension: str | None = Field(
         None,
         description="The account's code after a real carrier's source_addr: replies to that "
-        "number are the account's (none for accounts created before codes).",
+        "number are the account's (an account older than codes gets one at its next send).",
     )
     products: list[str]
     created_at: datetime

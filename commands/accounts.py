@@ -36,7 +36,7 @@ class AccountsApp(ContextApplication):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._extensions: dict[UUID, str | None] = {}
+        self._extensions: dict[UUID, str] = {}
 
     def create_account(
         self,
@@ -70,14 +70,26 @@ class AccountsApp(ContextApplication):
         existing.issue_key(key_hash, actor, self.clock.now())
         return True
 
-    def extension_of(self, account_id: UUID) -> str | None:
-        """The account's extension code (None for an account created before codes). A
-        code never changes once the account exists, so it is remembered once read."""
-        if account_id not in self._extensions:
-            if len(self._extensions) >= 100_000:
-                self._extensions.clear()
-            self._extensions[account_id] = self._registry().by_account.get(str(account_id))
-        return self._extensions[account_id]
+    def extension_of(self, account_id: UUID) -> str:
+        """The account's extension code. An account created before codes existed gets the
+        next one now (its first send asks). A code never changes, so it is remembered."""
+        known = self._extensions.get(account_id)
+        if known is not None:
+            return known
+        for _ in range(MAX_ATTEMPTS):
+            registry = self._registry()
+            code = registry.assign(account_id, self.clock.now())
+            if not registry.pending_events or saved(self, registry):
+                if len(self._extensions) >= 100_000:
+                    self._extensions.clear()
+                self._extensions[account_id] = code
+                return code
+        raise KeptChanging("the extension registry kept changing concurrently")
+
+    def known_extension(self, account_id: UUID) -> str | None:
+        """The account's code if it has one (reads only: None for an account created before
+        codes that has not sent since)."""
+        return self._extensions.get(account_id) or self._registry().by_account.get(str(account_id))
 
     def account_for_extension(self, extension: str) -> UUID | None:
         return self._registry().account_for(extension)

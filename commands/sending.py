@@ -7,6 +7,7 @@ the carrier is the send worker's job (``commands/send_worker.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -134,7 +135,7 @@ class SendingService:
             goes_out_at=goes_out_at(now, c.scheduled_at, review_due_at),
             messages_by_units=priced.by_units(),
         )
-        extension = self.accounts.extension_of(c.account_id)
+        extension = self.accounts.known_extension(c.account_id)  # a dry run stores nothing
         draft = _draft(
             c.send_id, c.account_id, template, parsed, priced, product, c.scheduled_at, extension
         )
@@ -147,7 +148,10 @@ class SendingService:
         planned = self.plan_mass(command)
         if not planned.recipients.accepted:
             raise InvalidInput("None of the recipients can be sent to.")
-        return self._accept(planned.draft, planned.recipients, planned.priced, command.actor)
+        draft = planned.draft
+        if draft.extension is None:  # an account older than codes gets its own now
+            draft = replace(draft, extension=self.accounts.extension_of(command.account_id))
+        return self._accept(draft, planned.recipients, planned.priced, command.actor)
 
     def cancel(self, command: CancelSend) -> Send:
         """S7, Q11: cancel a send before it is submitted; its locked units come back."""

@@ -37,7 +37,7 @@ def get_account(account_id: UUID, caller: Caller, accounts: Accounts) -> Account
         account_id=str(account_id),
         name=account.name,
         verification_phone=account.verification_phone,
-        extension=accounts.extension_of(account_id),
+        extension=accounts.known_extension(account_id),
         products=list(account.products),
         created_at=beijing(account.created_on),
     )

@@ -5,9 +5,12 @@ refunds and cancellation, as the services decide them. HTTP's own contract is te
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from smsplat.commands.command_types import (
+    ActivateProduct,
+    BuyPackage,
     CancelSend,
     PlanMassSend,
     RecordReceipts,
@@ -16,6 +19,7 @@ from smsplat.commands.command_types import (
 )
 from smsplat.commands.recipient_sources import Audience, Numbers, SpreadsheetFile
 from smsplat.commands.send_plan import SendPlan
+from smsplat.domain.accounts import Account
 from smsplat.domain.carrier_lines import MalformedReceipt, ReceiptLine, ReportedReceipt
 from smsplat.domain.errors import DomainError, NoActiveProduct
 from smsplat.domain.recipients import TooManyRecipients
@@ -164,3 +168,19 @@ def test_S2_S4_an_audience_of_more_than_10000_distinct_numbers_is_refused_whole(
         w.bus.handle(SendMassSend(account, template, both, None, "site", "a"))
     assert w.quota.balance(account).available == 10_000  # nothing taken, nothing stored
     assert plan(Audience({"conditions": ["site_member"]})).accepted == 10_000
+
+
+def test_an_account_older_than_extension_codes_gets_one_at_its_next_send(w: World) -> None:
+    legacy = uuid4()
+    w.accounts.save(Account.create(legacy, "老店", "13800138000", "x", "operator", w.clock.now()))
+    w.bus.handle(ActivateProduct(legacy, "site", "a"))
+    w.bus.handle(BuyPackage(legacy, 1000, "p-legacy", "a"))
+    template = w.template(legacy)
+    assert w.accounts.known_extension(legacy) is None
+    plan = SendMassSend(legacy, template, Numbers(NUMBERS), None, "site", "a")
+    w.bus.handle(PlanMassSend(plan))
+    assert w.accounts.known_extension(legacy) is None  # a dry run stores nothing
+    send = w.bus.handle(plan).send
+    assert send.extension == w.accounts.known_extension(legacy) == "0001"
+    w.hand_over_all()
+    assert {m.extension for m in w.carrier.given} == {"0001"}
