@@ -115,3 +115,36 @@ def test_a_message_goes_out_from_the_accounts_extension_and_a_reply_to_it_is_the
             assert not c.audience.is_opted_out(other, "13812340099")
         finally:
             c.close()
+
+
+def test_one_of_two_carriers_stops_mid_send_every_message_is_handed_over_and_health_names_it(
+    pg_url: str,
+) -> None:
+    with running_smsc() as dying, running_smsc() as standing:
+        dying.configure(dieAfterSubmits=40)  # then it refuses every bind
+        carriers = json.dumps([
+            {"name": "cmcc-main", "url": dying.url(window=8), "networks": ["cmcc"],
+             "priority": 10},
+            {"name": "cmcc-backup", "url": standing.url(window=8), "networks": ["cmcc"],
+             "priority": 1},
+        ])  # fmt: skip
+        c = make_container(pg_url, SimulatedClock(START), carriers=carriers, simulation=True)
+        try:
+            c.loops.start(c.loops.projections, c.loops.sending)
+            account = funded_account(c, size=1000)
+            template = approved_template(c, account, MASS)
+            numbers = [f"1381234{n:04d}" for n in range(100, 400)]  # 300 China Mobile numbers
+            send = c.bus.handle(
+                SendMassSend(account, template, Numbers(numbers), None, "site", "a")
+            ).send
+            assert wait_until(lambda: c.quota.send(send.id).counts()["pending"] == 0, timeout=120)
+            reached = {m["destination"] for m in dying.messages() + standing.messages()}
+            assert reached == {f"86{p}" for p in numbers}
+            carrier = c.health.report().checks["carrier"]
+            named = {each["name"]: each for each in carrier["carriers"]}
+            assert named["cmcc-backup"]["state"] == "bound"
+            # the dead one: down (its line lost) or refused (it refuses binds since)
+            assert named["cmcc-main"]["state"] in ("down", "refused")
+            assert named["cmcc-main"]["last_error"]
+        finally:
+            c.close()

@@ -11,7 +11,7 @@
 //
 // Control (HTTP on loopback): GET /messages (every submit_sm, reassembled), GET /stats,
 // POST /config {rejectSystemIds, throttleEvery, receiptFirst, receiptDelayMs, ignoreUnbind,
-// closeAfterSubmits}, POST /mo {source_addr, destination_addr, text} (a reply to every bound
+// closeAfterSubmits, dieAfterSubmits}, POST /mo {source_addr, destination_addr, text} (a reply to every bound
 // session), POST /drop (close every session now).
 'use strict';
 
@@ -25,7 +25,9 @@ const config = {
   receiptDelayMs: 20,
   ignoreUnbind: false, // answer no unbind_resp, just close
   closeAfterSubmits: 0, // close the session after this many submit_sm (0: never)
+  dieAfterSubmits: 0, // after this many submit_sm, close every session and refuse binds
 };
+let dead = false;
 const parts = []; // every submit_sm accepted: {id, source, destination, ref, total, seq, text}
 const stats = { binds: 0, bindsRefused: 0, submits: 0, throttled: 0, refused: 0, unbinds: 0 };
 const sessions = new Set();
@@ -97,13 +99,17 @@ function onSubmit(session, pdu) {
   if (config.closeAfterSubmits && stats.submits >= config.closeAfterSubmits) {
     setImmediate(() => session.close());
   }
+  if (config.dieAfterSubmits && stats.submits >= config.dieAfterSubmits && !dead) {
+    dead = true;
+    setImmediate(() => { for (const s of sessions) s.close(); sessions.clear(); });
+  }
 }
 
 const server = smpp.createServer((session) => {
   session.on('error', () => sessions.delete(session));
   session.on('close', () => sessions.delete(session));
   session.on('bind_transceiver', (pdu) => {
-    if (config.rejectSystemIds.includes(pdu.system_id)) {
+    if (dead || config.rejectSystemIds.includes(pdu.system_id)) {
       stats.bindsRefused += 1;
       session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
       session.close();
