@@ -24,7 +24,9 @@ not the protocol's.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import queue
 import re
 import threading
 import time
@@ -113,6 +115,7 @@ class _Pending:
     data_coding: int
     esm_class: int
     done: threading.Event = field(default_factory=threading.Event)
+    journaled: threading.Event = field(default_factory=threading.Event)
     status: int | None = None  # the response's command_status; None: no response (yet)
     carrier_id: str | None = None
 
@@ -161,6 +164,11 @@ class SmppCarrier:
         self._sent_at: list[float] = []
         self._stopping = False
         self._reader: threading.Thread | None = None
+        # the reader thread never waits on the database: what it learns goes to the writer
+        self._writes: queue.Queue[_Pending | tuple[str, str, datetime]] = queue.Queue()
+        self._writer = threading.Thread(target=self._write, name=f"smpp-journal-{self.name}",
+                                        daemon=True)  # fmt: skip
+        self._writer.start()
 
     # -- the carrier port ----------------------------------------------------------------
 
@@ -188,6 +196,8 @@ class SmppCarrier:
         sent = parts.get(ident)
         if not sent or any(not p.done.wait(RESPONSE_SECONDS) or p.status is None for p in sent):
             return None  # not taken, or its fate unknown: offered again (at least once)
+        if not all(p.journaled.wait(RESPONSE_SECONDS) for p in sent):
+            return None  # not journalled: treated as not taken (at least once)
         refused = [p.status for p in sent if p.status]
         if any(status in THROTTLED for status in refused):
             return None
@@ -254,6 +264,9 @@ class SmppCarrier:
             reader.join(timeout=2.0)
         client.disconnect()
         self.state = "unbound"
+        deadline = time.monotonic() + 10.0  # what the reader learnt reaches the journal
+        while self._writes.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     # -- submitting ----------------------------------------------------------------------
 
@@ -380,11 +393,42 @@ class SmppCarrier:
         part.status = int(pdu.status)
         if part.status == 0:
             part.carrier_id = _text(pdu.message_id)
-            accepted = AcceptedPart(part.message_id, part.part, part.parts, part.carrier_id)
-            self.journal.accepted(self.name, accepted)
+            # journalled by the writer thread, in batches; its window slot is given back
+            # only then, so the parts taken but not journalled never exceed the window
+            self._writes.put(part)
             self.counters.submitted += 1
-        self._window.release()
+        else:
+            part.journaled.set()
+            self._window.release()
         part.done.set()
+
+    def _write(self) -> None:
+        """Journal what the reader learnt, in batches: each a transaction (parts taken, then
+        receipts); a part's ``journaled`` is set once it is stored. A failed write (the
+        database away) is tried again; nothing is dropped."""
+        while True:
+            batch = [self._writes.get()]
+            while len(batch) < 2000:
+                try:
+                    batch.append(self._writes.get_nowait())
+                except queue.Empty:
+                    break
+            parts = [p for p in batch if isinstance(p, _Pending)]
+            receipts = [r for r in batch if not isinstance(r, _Pending)]
+            accepted = [AcceptedPart(p.message_id, p.part, p.parts, p.carrier_id or "")
+                        for p in parts]  # fmt: skip
+            for attempt in itertools.count():
+                try:
+                    self.journal.record(self.name, accepted, receipts)
+                    break
+                except Exception:
+                    log.exception("%s: journal write failed; trying again", self.name)
+                    time.sleep(min(0.1 * 2**attempt, 5.0))
+            for part in parts:
+                part.journaled.set()
+                self._window.release()
+            for _ in batch:
+                self._writes.task_done()
 
     def _delivered(self, pdu: Any, **_: Any) -> int:
         if int(getattr(pdu, "esm_class", 0) or 0) & RECEIPT_FLAG:
@@ -408,7 +452,7 @@ class SmppCarrier:
         if not carrier_id or state is None:  # ACCEPTD, UNKNOWN, or unreadable: Q8 decides
             return
         self.counters.receipts += 1
-        self.journal.receipt(self.name, carrier_id, state, datetime.now(UTC))
+        self._writes.put((carrier_id, state, datetime.now(UTC)))
 
 
 def _text(value: object) -> str:

@@ -3,8 +3,9 @@
 Every part of every message an SMSC accepted is a row (``smpp_parts``) with the SMSC's id
 for it, written when its ``submit_sm_resp`` arrives; a receipt sets the part's final state.
 A receipt can arrive before its ``submit_sm_resp`` (both come down one connection, but the
-SMSC may send them in either order): it waits in ``smpp_parked`` until the part is known,
-and is never dropped. A message is final once every part is: ``failed`` if any part failed,
+SMSC may send them in either order): every receipt waits in ``smpp_parked`` until its part is
+known, and is never dropped. The carrier writes both in batches (``record``), off the
+thread that reads the line. A message is final once every part is: ``failed`` if any part failed,
 else ``delivered``; ``due_receipts`` hands each final message to the settlement once.
 
 The rows also make a hand-over honest after a crash: a message whose every part has an SMSC
@@ -64,38 +65,37 @@ class SmppJournal:
                     at {ts} NOT NULL, PRIMARY KEY (carrier, carrier_id))"""
             )
 
-    def accepted(self, carrier: str, part: AcceptedPart) -> None:
-        """An SMSC took a part; a receipt that came first for it is applied now."""
+    def record(
+        self,
+        carrier: str,
+        accepted: Sequence[AcceptedPart],
+        receipts: Sequence[tuple[str, str, datetime]],
+    ) -> None:
+        """In one transaction: the parts an SMSC took, and final states for parts
+        (``(carrier_id, state, at)``). Every receipt is parked first, then every parked
+        receipt whose part is known is applied: a receipt that came before its part's
+        response waits, and one parked by a concurrent write is applied by the next
+        (``due_receipts`` sweeps too), so none is ever lost."""
         with self.db.transaction() as tx:
-            tx.execute(
+            tx.executemany(
                 "INSERT INTO smpp_parts (carrier, carrier_id, message_id, part, parts, state, "
                 "final_at, reported) VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s) "
                 "ON CONFLICT (carrier, carrier_id) DO NOTHING",
-                (carrier, part.carrier_id, part.message_id, part.part, part.parts, False),
-            )
-            parked = tx.execute(
-                "SELECT state, at FROM smpp_parked WHERE carrier = %s AND carrier_id = %s",
-                (carrier, part.carrier_id),
-            )
-            if parked:
-                self._settle(tx, carrier, part.carrier_id, parked[0][0], parked[0][1])
-                tx.execute(
-                    "DELETE FROM smpp_parked WHERE carrier = %s AND carrier_id = %s",
-                    (carrier, part.carrier_id),
-                )
-
-    def receipt(self, carrier: str, carrier_id: str, state: str, at: datetime) -> bool:
-        """A final state for a part (``delivered`` or ``failed``); False when the part is not
-        known yet and the receipt was parked for it."""
-        with self.db.transaction() as tx:
-            if self._settle(tx, carrier, carrier_id, state, self._time(at)):
-                return True
-            tx.execute(
+                [(carrier, p.carrier_id, p.message_id, p.part, p.parts, False)
+                 for p in accepted],
+            )  # fmt: skip
+            tx.executemany(
                 "INSERT INTO smpp_parked (carrier, carrier_id, state, at) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (carrier, carrier_id) DO NOTHING",
-                (carrier, carrier_id, state, self._time(at)),
+                [(carrier, ident, state, self._time(at)) for ident, state, at in receipts],
             )
-            return False
+            _apply_parked(tx)
+
+    def accepted(self, carrier: str, part: AcceptedPart) -> None:
+        self.record(carrier, [part], [])
+
+    def receipt(self, carrier: str, carrier_id: str, state: str, at: datetime) -> None:
+        self.record(carrier, [], [(carrier_id, state, at)])
 
     def submitted(self, message_ids: Sequence[str]) -> dict[str, str]:
         """The messages among ``message_ids`` whose every part an SMSC took (by a hand-over
@@ -115,6 +115,7 @@ class SmppJournal:
         """Messages every part of which is final, each returned once (whichever process
         asks): ``failed`` if any part failed."""
         with self.db.transaction() as tx:
+            _apply_parked(tx)
             rows = tx.execute(
                 "SELECT message_id, MIN(parts), COUNT(DISTINCT part), "
                 "SUM(CASE WHEN state = %s THEN 1 ELSE 0 END), MAX(final_at) FROM smpp_parts "
@@ -167,24 +168,24 @@ class SmppJournal:
         with self.db.reading() as tx:
             return int(tx.execute("SELECT COUNT(*) FROM smpp_parked")[0][0])
 
-    def _settle(self, tx: Tx, carrier: str, carrier_id: str, state: str, at: object) -> bool:
-        rows = tx.execute(
-            "UPDATE smpp_parts SET state = %s, final_at = %s "
-            "WHERE carrier = %s AND carrier_id = %s AND state IS NULL RETURNING message_id",
-            (state, at, carrier, carrier_id),
-        )
-        if rows:
-            return True
-        known = tx.execute(
-            "SELECT 1 FROM smpp_parts WHERE carrier = %s AND carrier_id = %s",
-            (carrier, carrier_id),
-        )
-        return bool(known)  # a second receipt for a final part changes nothing
-
     def _time(self, value: datetime) -> object:
         if self.db.dialect == "postgres":
             return value
         return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _apply_parked(tx: Tx) -> None:
+    """Parked receipts whose part is known now: the part takes the state (a part final
+    already keeps its own: a second receipt changes nothing), and the receipt is done."""
+    tx.execute(
+        "UPDATE smpp_parts SET state = k.state, final_at = k.at FROM smpp_parked k "
+        "WHERE smpp_parts.carrier = k.carrier AND smpp_parts.carrier_id = k.carrier_id "
+        "AND smpp_parts.state IS NULL"
+    )
+    tx.execute(
+        "DELETE FROM smpp_parked WHERE EXISTS (SELECT 1 FROM smpp_parts p "
+        "WHERE p.carrier = smpp_parked.carrier AND p.carrier_id = smpp_parked.carrier_id)"
+    )
 
 
 def _parse(value: object) -> datetime:
