@@ -76,6 +76,7 @@ class SmppEndpoint:
     tps: float | None = None
     networks: tuple[str, ...] = NETWORKS
     priority: int = 0
+    response_seconds: float = RESPONSE_SECONDS  # how long a submit_sm_resp may take
 
     @classmethod
     def parse(cls, entry: dict[str, Any]) -> SmppEndpoint:
@@ -92,6 +93,7 @@ class SmppEndpoint:
             source_addr=query.get("source_addr", ""), window=int(query.get("window", 16)),
             tps=float(query["tps"]) if "tps" in query else None, networks=networks,
             priority=int(entry.get("priority", 0)),
+            response_seconds=float(query.get("response_timeout", RESPONSE_SECONDS)),
         )  # fmt: skip
 
 
@@ -185,18 +187,33 @@ class SmppCarrier:
             self._settle_throttled(messages, parts)
         except CarrierUnavailable as why:
             self.last_error = str(why)
-        return [self._answer(m, done, parts) for m in messages]
+        deadline = (
+            time.monotonic() + self.endpoint.response_seconds
+        )  # one deadline for the whole batch
+        answers = [self._answer(m, done, parts, deadline) for m in messages]
+        if any(not p.done.is_set() for sent in parts.values() for p in sent):
+            # an SMSC that keeps the line open but stops answering: the bind is not trusted
+            self._lost(TimeoutError(f"no response in {self.endpoint.response_seconds} s"))
+        return answers
 
     def _answer(
-        self, message: OutgoingMessage, done: dict[str, str], parts: dict[str, list[_Pending]]
+        self,
+        message: OutgoingMessage,
+        done: dict[str, str],
+        parts: dict[str, list[_Pending]],
+        deadline: float,
     ) -> Submission | None:
         ident = message.message_id
         if ident in done:  # taken before a crash: never twice
             return Submission(ident, True, done[ident])
         sent = parts.get(ident)
-        if not sent or any(not p.done.wait(RESPONSE_SECONDS) or p.status is None for p in sent):
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        if not sent or any(not p.done.wait(left()) or p.status is None for p in sent):
             return None  # not taken, or its fate unknown: offered again (at least once)
-        if not all(p.journaled.wait(RESPONSE_SECONDS) for p in sent):
+        if not all(p.journaled.wait(left()) for p in sent):
             return None  # not journalled: treated as not taken (at least once)
         refused = [p.status for p in sent if p.status]
         if any(status in THROTTLED for status in refused):
@@ -227,7 +244,7 @@ class SmppCarrier:
                 (ident, i, p)
                 for ident, sent in parts.items()
                 for i, p in enumerate(sent)
-                if p.done.wait(RESPONSE_SECONDS) and p.status in THROTTLED
+                if p.done.wait(self.endpoint.response_seconds) and p.status in THROTTLED
             ]
             if not again:
                 self._backoff = 1.0
@@ -276,7 +293,7 @@ class SmppCarrier:
     ) -> _Pending:  # fmt: skip
         """Send one part once the window has room; its response comes to ``_response``."""
         client = self._bound()
-        if not self._window.acquire(timeout=RESPONSE_SECONDS):
+        if not self._window.acquire(timeout=self.endpoint.response_seconds):
             raise CarrierUnavailable(f"{self.name}: the window did not open")
         self._pace()
         part = _Pending(message_id, index, parts, short_message, data_coding, esm_class)
@@ -316,8 +333,12 @@ class SmppCarrier:
 
     def _bound(self) -> _Client:
         with self._lock:
-            if self._client is not None and self.state == "bound":
-                return self._client
+            if self._client is not None:  # bound, or throttling on a line still open
+                if self.state == "throttling" and time.monotonic() >= self._retry_at:
+                    self.state = "bound"
+                if self.state == "bound":
+                    return self._client
+                raise CarrierUnavailable(f"{self.name}: {self.state}")
             if time.monotonic() < self._retry_at:
                 raise CarrierUnavailable(f"{self.name}: {self.state} ({self.last_error})")
             return self._bind()

@@ -206,3 +206,19 @@ def test_numbers_are_routed_by_their_network() -> None:
         "cmcc", "unicom", "telecom",
     ]  # fmt: skip
     assert network_of("19212345678") is None  # China Broadnet: any carrier may take it
+
+
+def test_an_smsc_that_stops_answering_is_given_up_within_the_deadline(
+    smsc: Smsc, journal: SmppJournal
+) -> None:
+    bind = carrier(smsc, journal, query={"response_timeout": 2})
+    try:
+        assert bind.submit_some(messages("13812340005"))[0] is not None  # bound, answering
+        smsc.configure(silent=True)
+        started = time.monotonic()
+        answers = bind.submit_some(messages(*[f"1381234{n:04d}" for n in range(10, 30)]))
+        assert answers == [None] * 20  # none taken for sure: offered to another carrier
+        assert time.monotonic() - started < 30  # one deadline for the batch, not one each
+        assert bind.state == "down" and "no response" in (bind.last_error or "")
+    finally:
+        bind.close()

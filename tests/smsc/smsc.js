@@ -11,7 +11,7 @@
 //
 // Control (HTTP on loopback): GET /messages (every submit_sm, reassembled), GET /stats,
 // POST /config {rejectSystemIds, throttleEvery, receiptFirst, receiptDelayMs, ignoreUnbind,
-// closeAfterSubmits, dieAfterSubmits}, POST /mo {source_addr, destination_addr, text} (a reply to every bound
+// closeAfterSubmits, dieAfterSubmits, silent}, POST /mo {source_addr, destination_addr, text} (a reply to every bound
 // session), POST /drop (close every session now).
 'use strict';
 
@@ -26,6 +26,7 @@ const config = {
   ignoreUnbind: false, // answer no unbind_resp, just close
   closeAfterSubmits: 0, // close the session after this many submit_sm (0: never)
   dieAfterSubmits: 0, // after this many submit_sm, close every session and refuse binds
+  silent: false, // take submit_sm and answer nothing (the line stays open)
 };
 let dead = false;
 const parts = []; // every submit_sm accepted: {id, source, destination, ref, total, seq, text}
@@ -75,6 +76,7 @@ function partOf(pdu) {
 
 function onSubmit(session, pdu) {
   stats.submits += 1;
+  if (config.silent) return;
   if (config.throttleEvery && stats.submits % config.throttleEvery === 0) {
     stats.throttled += 1;
     session.send(pdu.response({ command_status: smpp.ESME_RTHROTTLED }));
