@@ -170,6 +170,7 @@ class CancelSend(Command[Send]):
     send_id: UUID
     actor: str
     request_id: str | None = None
+    owner: UUID | None = None  # the account asking: another account's send is not found
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class RescheduleSend(Command[Send]):
     scheduled_at: datetime
     actor: str
     request_id: str | None = None
+    owner: UUID | None = None  # the account asking: another account's send is not found
 
 
 # -- the carrier's reports (S10, Q7) -------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from ..domain.errors import InvalidInput, NoActiveProduct
+from ..domain.errors import InvalidInput, NoActiveProduct, NotFound
 from ..domain.phones import parse_mainland_mobile
 from ..domain.pricing import render, render_each
 from ..domain.products import Product
@@ -156,12 +156,19 @@ class SendingService:
     def cancel(self, command: CancelSend) -> Send:
         """S7, Q11: cancel a send before it is submitted; its locked units come back."""
         c = command
+        self._owned(c.send_id, c.owner)
         return self.lifecycle.cancel(c.send_id, "cancelled_by_account", c.actor, c.request_id)
 
     def reschedule(self, command: RescheduleSend) -> Send:
         """S7: change the time while at least an hour remains before it."""
         c = command
+        self._owned(c.send_id, c.owner)
         return self.lifecycle.reschedule(c.send_id, c.scheduled_at, c.actor, c.request_id)
+
+    def _owned(self, send_id: UUID, owner: UUID | None) -> None:
+        """A send is changed by its own account: another's is not found (nothing leaks)."""
+        if owner is not None and self.quota.send(send_id).account_id != str(owner):
+            raise NotFound(f"No send {send_id}.")
 
     def _accept(
         self, draft: SendDraft, recipients: RecipientList, priced: Priced, actor: str

@@ -108,7 +108,7 @@ def cancel_send(send_id: UUID, request: Request, caller: Caller, bus: Bus, quota
     """S7, Q11: cancel a send not yet submitted; its locked units are released at once."""
     _owned_send(send_id, caller, quota, owner_only=True)
     rid = request_id(request, "cancel")
-    return send_out(bus.handle(CancelSend(send_id, caller.actor, rid)))
+    return send_out(bus.handle(CancelSend(send_id, caller.actor, rid, caller.account_id)))
 
 
 @router.patch("/v1/sends/{send_id}", response_model=SendOut)
@@ -120,7 +120,7 @@ def reschedule_send(
     when = aware(body.scheduled_at)
     assert when is not None
     rid = request_id(request, "reschedule")
-    return send_out(bus.handle(RescheduleSend(send_id, when, caller.actor, rid)))
+    return send_out(bus.handle(RescheduleSend(send_id, when, caller.actor, rid, caller.account_id)))
 
 
 @router.get("/v1/accounts/{account_id}/sends/upcoming", response_model=UpcomingSendsOut)

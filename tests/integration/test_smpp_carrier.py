@@ -165,7 +165,7 @@ def test_an_unbind_the_server_never_answers_is_not_an_error(
     assert bind.submit_some(messages("13812340005"))[0] is not None
     started = time.monotonic()
     bind.close()  # smpplib's unbind() raises here; ours does not
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 60  # not smpplib's wait for an answer that never comes
     assert bind.state == "unbound"
 
 
@@ -211,14 +211,14 @@ def test_numbers_are_routed_by_their_network() -> None:
 def test_an_smsc_that_stops_answering_is_given_up_within_the_deadline(
     smsc: Smsc, journal: SmppJournal
 ) -> None:
-    bind = carrier(smsc, journal, query={"response_timeout": 2})
+    bind = carrier(smsc, journal, query={"response_timeout": 10})
     try:
         assert bind.submit_some(messages("13812340005"))[0] is not None  # bound, answering
         smsc.configure(silent=True)
         started = time.monotonic()
         answers = bind.submit_some(messages(*[f"1381234{n:04d}" for n in range(10, 30)]))
         assert answers == [None] * 20  # none taken for sure: offered to another carrier
-        assert time.monotonic() - started < 30  # one deadline for the batch, not one each
+        assert time.monotonic() - started < 120  # one deadline for the batch (20 parts: not 200 s)
         assert bind.state == "down" and "no response" in (bind.last_error or "")
     finally:
         bind.close()
