@@ -72,24 +72,64 @@ class SmppJournal:
         receipts: Sequence[tuple[str, str, datetime]],
     ) -> None:
         """In one transaction: the parts an SMSC took, and final states for parts
-        (``(carrier_id, state, at)``). Every receipt is parked first, then every parked
-        receipt whose part is known is applied: a receipt that came before its part's
-        response waits, and one parked by a concurrent write is applied by the next
-        (``due_receipts`` sweeps too), so none is ever lost."""
+        (``(carrier_id, state, at)``). A receipt for a known part sets its state at once (a
+        part final already keeps its own: a second receipt changes nothing); one for a part
+        not known yet is parked, and taken up when its part is written, here or by a
+        concurrent write's successor (``due_receipts`` sweeps too), so none is ever lost.
+
+        Every statement finds its rows by key, so a write costs the same whatever the
+        journal holds (a join over all parts made writes grow with the table)."""
         with self.db.transaction() as tx:
-            tx.executemany(
-                "INSERT INTO smpp_parts (carrier, carrier_id, message_id, part, parts, state, "
-                "final_at, reported) VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s) "
+            self._insert_parts(tx, carrier, accepted)
+            self._take_receipts(tx, carrier, receipts)
+            _apply_parked(tx, carrier, [p.carrier_id for p in accepted])
+
+    def _take_receipts(
+        self, tx: Tx, carrier: str, receipts: Sequence[tuple[str, str, datetime]]
+    ) -> None:
+        """Each receipt sets its part's state, or is parked when the part is not known."""
+        first: dict[str, tuple[str, object]] = {}  # a part's first receipt in this write wins
+        for ident, state, at in receipts:
+            first.setdefault(ident, (state, self._time(at)))
+        if not first:
+            return
+        # a statement per receipt, each finding its part by its whole key: one statement for
+        # all (unnest) let the planner scan every part of the carrier before the table's
+        # first ANALYZE
+        tx.executemany(
+            "UPDATE smpp_parts SET state = %s, final_at = %s "
+            "WHERE carrier = %s AND carrier_id = %s AND state IS NULL",
+            [(state, at, carrier, ident) for ident, (state, at) in first.items()],
+        )
+        tx.executemany(
+            "INSERT INTO smpp_parked (carrier, carrier_id, state, at) "
+            "SELECT %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM smpp_parts "
+            "WHERE carrier = %s AND carrier_id = %s) ON CONFLICT (carrier, carrier_id) "
+            "DO NOTHING",
+            [(carrier, ident, state, at, carrier, ident) for ident, (state, at) in first.items()],
+        )
+
+    def _insert_parts(self, tx: Tx, carrier: str, accepted: Sequence[AcceptedPart]) -> None:
+        if not accepted:
+            return
+        insert = (
+            "INSERT INTO smpp_parts (carrier, carrier_id, message_id, part, parts, state, "
+            "final_at, reported) "
+        )
+        if self.db.dialect == "postgres":  # one statement for the whole write
+            tx.execute(
+                insert + "SELECT %s, i, m, p, n, NULL, NULL, FALSE FROM unnest("
+                "%s::text[], %s::text[], %s::int[], %s::int[]) AS u(i, m, p, n) "
                 "ON CONFLICT (carrier, carrier_id) DO NOTHING",
-                [(carrier, p.carrier_id, p.message_id, p.part, p.parts, False)
-                 for p in accepted],
+                (carrier, [p.carrier_id for p in accepted], [p.message_id for p in accepted],
+                 [p.part for p in accepted], [p.parts for p in accepted]),
             )  # fmt: skip
-            tx.executemany(
-                "INSERT INTO smpp_parked (carrier, carrier_id, state, at) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (carrier, carrier_id) DO NOTHING",
-                [(carrier, ident, state, self._time(at)) for ident, state, at in receipts],
-            )
-            _apply_parked(tx)
+            return
+        tx.executemany(
+            insert + "VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s) "
+            "ON CONFLICT (carrier, carrier_id) DO NOTHING",
+            [(carrier, p.carrier_id, p.message_id, p.part, p.parts, False) for p in accepted],
+        )
 
     def accepted(self, carrier: str, part: AcceptedPart) -> None:
         self.record(carrier, [part], [])
@@ -115,7 +155,7 @@ class SmppJournal:
         """Messages every part of which is final, each returned once (whichever process
         asks): ``failed`` if any part failed."""
         with self.db.transaction() as tx:
-            _apply_parked(tx)
+            _apply_parked(tx)  # receipts parked by writes that raced their parts' writes
             rows = tx.execute(
                 "SELECT message_id, MIN(parts), COUNT(DISTINCT part), "
                 "SUM(CASE WHEN state = %s THEN 1 ELSE 0 END), MAX(final_at) FROM smpp_parts "
@@ -174,17 +214,32 @@ class SmppJournal:
         return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _apply_parked(tx: Tx) -> None:
+def _apply_parked(tx: Tx, carrier: str | None = None, carrier_ids: Sequence[str] = ()) -> None:
     """Parked receipts whose part is known now: the part takes the state (a part final
-    already keeps its own: a second receipt changes nothing), and the receipt is done."""
-    tx.execute(
-        "UPDATE smpp_parts SET state = k.state, final_at = k.at FROM smpp_parked k "
-        "WHERE smpp_parts.carrier = k.carrier AND smpp_parts.carrier_id = k.carrier_id "
-        "AND smpp_parts.state IS NULL"
+    already keeps its own), and the receipt is done. Either those of ``carrier_ids`` (parts
+    just written) or, without a carrier, every parked receipt (a sweep)."""
+    if carrier is not None:
+        if not carrier_ids:
+            return
+        marks = ", ".join(["%s"] * len(carrier_ids))
+        parked = tx.execute(
+            f"SELECT carrier, carrier_id, state, at FROM smpp_parked "
+            f"WHERE carrier = %s AND carrier_id IN ({marks})",
+            [carrier, *carrier_ids],
+        )
+    else:
+        parked = tx.execute("SELECT carrier, carrier_id, state, at FROM smpp_parked LIMIT 5000")
+    if not parked:
+        return
+    tx.executemany(
+        "UPDATE smpp_parts SET state = %s, final_at = %s "
+        "WHERE carrier = %s AND carrier_id = %s AND state IS NULL",
+        [(state, at, who, ident) for who, ident, state, at in parked],
     )
-    tx.execute(
-        "DELETE FROM smpp_parked WHERE EXISTS (SELECT 1 FROM smpp_parts p "
-        "WHERE p.carrier = smpp_parked.carrier AND p.carrier_id = smpp_parked.carrier_id)"
+    tx.executemany(
+        "DELETE FROM smpp_parked WHERE carrier = %s AND carrier_id = %s AND EXISTS "
+        "(SELECT 1 FROM smpp_parts p WHERE p.carrier = %s AND p.carrier_id = %s)",
+        [(who, ident, who, ident) for who, ident, _, _ in parked],
     )
 
 
