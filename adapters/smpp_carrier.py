@@ -31,7 +31,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -108,6 +108,32 @@ class CarrierCounters:
     bind_failures: int = 0
 
 
+class _Flight:
+    """The parts one ``submit_some`` call sent: its caller waits until every one is settled,
+    that is answered and (if taken) journalled, or given up with its bind."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open = 0
+
+    def sent(self) -> None:
+        with self._changed:
+            self._open += 1
+
+    def settled(self) -> None:
+        with self._changed:
+            self._open -= 1
+            if self._open == 0:
+                self._changed.notify_all()
+
+    def wait(self, deadline: float) -> bool:
+        """Whether every part sent is settled, waiting until ``deadline`` (monotonic)."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._open == 0, timeout=max(0.0, deadline - time.monotonic())
+            )
+
+
 @dataclass
 class _Pending:
     message_id: str
@@ -116,10 +142,35 @@ class _Pending:
     short_message: bytes
     data_coding: int
     esm_class: int
-    done: threading.Event = field(default_factory=threading.Event)
-    journaled: threading.Event = field(default_factory=threading.Event)
+    flight: _Flight
     status: int | None = None  # the response's command_status; None: no response (yet)
     carrier_id: str | None = None
+    journaled: bool = False  # taken and stored in the journal, or refused
+
+    def settle(self, status: int | None, journaled: bool) -> None:
+        self.status = status
+        self.journaled = journaled
+        self.flight.settled()
+
+
+class _Sequences:
+    """``sequence_number``s for one bind, safe to draw from the worker's thread and the
+    reader's (which sends ``enquire_link``): smpplib's own generator is not."""
+
+    MAX = 0x7FFFFFFF
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    @property
+    def sequence(self) -> int:
+        return self._last
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            self._last = self._last % self.MAX + 1
+            return self._last
 
 
 class _Client(smpplib.client.Client):  # type: ignore[misc]
@@ -177,44 +228,32 @@ class SmppCarrier:
     def submit_some(self, messages: Sequence[OutgoingMessage]) -> list[Submission | None]:
         """One answer per message, or None for a message this carrier did not take (it went
         down or is throttling): the router offers those to the next carrier. Every part of
-        the batch is sent before any response is waited for (the window pipelines them)."""
+        the call is sent before any response is waited for (the window pipelines them)."""
         done = self.journal.submitted([m.message_id for m in messages])
+        flight = _Flight()
         parts: dict[str, list[_Pending]] = {}
+        deadline = time.monotonic() + self.endpoint.response_seconds
         try:
             for message in messages:
                 if message.message_id not in done:
-                    parts[message.message_id] = self._send_message(message)
-            self._settle_throttled(messages, parts)
+                    parts[message.message_id] = self._send_message(message, flight)
+            deadline = self._settle_throttled(messages, parts, flight)
         except CarrierUnavailable as why:
             self.last_error = str(why)
-        deadline = (
-            time.monotonic() + self.endpoint.response_seconds
-        )  # one deadline for the whole batch
-        answers = [self._answer(m, done, parts, deadline) for m in messages]
-        if any(not p.done.is_set() for sent in parts.values() for p in sent):
+        if not flight.wait(deadline):
             # an SMSC that keeps the line open but stops answering: the bind is not trusted
             self._lost(TimeoutError(f"no response in {self.endpoint.response_seconds} s"))
-        return answers
+        return [self._answer(m, done, parts) for m in messages]
 
     def _answer(
-        self,
-        message: OutgoingMessage,
-        done: dict[str, str],
-        parts: dict[str, list[_Pending]],
-        deadline: float,
+        self, message: OutgoingMessage, done: dict[str, str], parts: dict[str, list[_Pending]]
     ) -> Submission | None:
         ident = message.message_id
         if ident in done:  # taken before a crash: never twice
             return Submission(ident, True, done[ident])
         sent = parts.get(ident)
-
-        def left() -> float:
-            return max(0.0, deadline - time.monotonic())
-
-        if not sent or any(not p.done.wait(left()) or p.status is None for p in sent):
-            return None  # not taken, or its fate unknown: offered again (at least once)
-        if not all(p.journaled.wait(left()) for p in sent):
-            return None  # not journalled: treated as not taken (at least once)
+        if not sent or any(p.status is None or not p.journaled for p in sent):
+            return None  # not taken, its fate unknown, or not journalled: offered again
         refused = [p.status for p in sent if p.status]
         if any(status in THROTTLED for status in refused):
             return None
@@ -223,38 +262,48 @@ class SmppCarrier:
             return Submission(ident, False, None, f"carrier_refused_{refused[0]:#x}")
         return Submission(ident, True, sent[0].carrier_id)
 
-    def _send_message(self, message: OutgoingMessage) -> list[_Pending]:
+    def _send_message(self, message: OutgoingMessage, flight: _Flight) -> list[_Pending]:
         encoded = encode(message.text, _reference(message.message_id))
         return [
-            self._send_part(message.message_id, message.phone, index, len(encoded.parts),
-                            short_message, encoded.data_coding, encoded.esm_class,
-                            message.extension)
+            self._send_part(
+                _Pending(message.message_id, index, len(encoded.parts), short_message,
+                         encoded.data_coding, encoded.esm_class, flight),
+                message.phone, message.extension,
+            )
             for index, short_message in enumerate(encoded.parts, start=1)
         ]  # fmt: skip
 
     def _settle_throttled(
-        self, messages: Sequence[OutgoingMessage], parts: dict[str, list[_Pending]]
-    ) -> None:
+        self,
+        messages: Sequence[OutgoingMessage],
+        parts: dict[str, list[_Pending]],
+        flight: _Flight,
+    ) -> float:
         """Send again, after a growing pause, every part answered ESME_RTHROTTLED or
-        ESME_RMSGQFUL; past ``MAX_THROTTLED`` rounds the bind counts as throttling."""
+        ESME_RMSGQFUL; past ``MAX_THROTTLED`` rounds the bind counts as throttling. Returns
+        the deadline of the last round's responses (one deadline per round, not per part)."""
         phones = {m.message_id: m.phone for m in messages}
         extensions = {m.message_id: m.extension for m in messages}
+        deadline = time.monotonic() + self.endpoint.response_seconds
         for attempt in range(MAX_THROTTLED):
+            if not flight.wait(deadline):
+                return deadline  # a silent bind: the caller gives it up
             again = [
                 (ident, i, p)
                 for ident, sent in parts.items()
                 for i, p in enumerate(sent)
-                if p.done.wait(self.endpoint.response_seconds) and p.status in THROTTLED
+                if p.status in THROTTLED
             ]
             if not again:
                 self._backoff = 1.0
-                return
+                return deadline
             self.counters.throttled += len(again)
             time.sleep(min(0.05 * 2**attempt, 2.0))
             for ident, i, p in again:
-                parts[ident][i] = self._send_part(ident, phones[ident], p.part, p.parts,
-                                                  p.short_message, p.data_coding,
-                                                  p.esm_class, extensions[ident])  # fmt: skip
+                retry = _Pending(ident, p.part, p.parts, p.short_message, p.data_coding,
+                                 p.esm_class, flight)  # fmt: skip
+                parts[ident][i] = self._send_part(retry, phones[ident], extensions[ident])
+            deadline = time.monotonic() + self.endpoint.response_seconds
         self.state = "throttling"
         self._retry_at = time.monotonic() + 5.0
         raise CarrierUnavailable(f"{self.name}: throttling")
@@ -287,35 +336,35 @@ class SmppCarrier:
 
     # -- submitting ----------------------------------------------------------------------
 
-    def _send_part(
-        self, message_id: str, phone: str, index: int, parts: int, short_message: bytes,
-        data_coding: int, esm_class: int, extension: str = "",
-    ) -> _Pending:  # fmt: skip
+    def _send_part(self, part: _Pending, phone: str, extension: str = "") -> _Pending:
         """Send one part once the window has room; its response comes to ``_response``."""
         client = self._bound()
         if not self._window.acquire(timeout=self.endpoint.response_seconds):
             raise CarrierUnavailable(f"{self.name}: the window did not open")
         self._pace()
-        part = _Pending(message_id, index, parts, short_message, data_coding, esm_class)
         try:
-            with self._lock:
-                if self._client is not client:  # lost while we waited for the window
-                    self._window.release()
-                    raise CarrierUnavailable(f"{self.name}: {self.state}")
-                pdu = client.send_message(
-                    source_addr_ton=smpplib.consts.SMPP_TON_UNK,
-                    source_addr=self.endpoint.source_addr + extension,
-                    dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
-                    destination_addr=f"86{phone}",
-                    short_message=short_message, data_coding=data_coding,
-                    esm_class=esm_class, registered_delivery=True,
-                )  # fmt: skip
-                self._pending[pdu.sequence] = part
-        except CarrierUnavailable:
-            raise
+            pdu = smpplib.smpp.make_pdu(
+                "submit_sm", client=client,
+                source_addr_ton=smpplib.consts.SMPP_TON_UNK,
+                source_addr=self.endpoint.source_addr + extension,
+                dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                destination_addr=f"86{phone}",
+                short_message=part.short_message, data_coding=part.data_coding,
+                esm_class=part.esm_class, registered_delivery=True,
+            )  # fmt: skip
         except Exception as error:
             self._window.release()
-            self._lost(error)
+            raise CarrierUnavailable(f"{self.name}: {error}") from error
+        with self._lock:  # known before its response can come
+            if self._client is not client:  # lost while we waited for the window
+                self._window.release()
+                raise CarrierUnavailable(f"{self.name}: {self.state}")
+            self._pending[pdu.sequence] = part
+            part.flight.sent()
+        try:
+            client.send_pdu(pdu)
+        except Exception as error:
+            self._lost(error)  # gives back the window of every part pending, this one's too
             raise CarrierUnavailable(f"{self.name}: {error}") from error
         return part
 
@@ -332,6 +381,9 @@ class SmppCarrier:
     # -- the bind ------------------------------------------------------------------------
 
     def _bound(self) -> _Client:
+        client = self._client
+        if client is not None and self.state == "bound":  # the usual case, without the lock
+            return client
         with self._lock:
             if self._client is not None:  # bound, or throttling on a line still open
                 if self.state == "throttling" and time.monotonic() >= self._retry_at:
@@ -345,6 +397,7 @@ class SmppCarrier:
 
     def _bind(self) -> _Client:
         client = _Client(self.endpoint.host, self.endpoint.port, timeout=self.timeout,
+                         sequence_generator=_Sequences(),
                          allow_unknown_opt_params=True)  # fmt: skip
         client.set_message_sent_handler(self._response)
         client.set_message_received_handler(self._delivered)
@@ -393,7 +446,7 @@ class SmppCarrier:
                 client.disconnect()
         for part in stranded:
             self._window.release()
-            part.done.set()
+            part.settle(None, False)
         if client is not None:
             log.warning("%s: bind lost (%s); %d parts unanswered", self.name, error,
                         len(stranded))  # fmt: skip
@@ -411,17 +464,17 @@ class SmppCarrier:
             part = self._pending.pop(pdu.sequence, None)
         if part is None:
             return
-        part.status = int(pdu.status)
-        if part.status == 0:
+        status = int(pdu.status)
+        if status == 0:
             part.carrier_id = _text(pdu.message_id)
+            part.status = status
             # journalled by the writer thread, in batches; its window slot is given back
             # only then, so the parts taken but not journalled never exceed the window
             self._writes.put(part)
             self.counters.submitted += 1
         else:
-            part.journaled.set()
             self._window.release()
-        part.done.set()
+            part.settle(status, True)
 
     def _write(self) -> None:
         """Journal what the reader learnt, in batches: each a transaction (parts taken, then
@@ -446,8 +499,8 @@ class SmppCarrier:
                     log.exception("%s: journal write failed; trying again", self.name)
                     time.sleep(min(0.1 * 2**attempt, 5.0))
             for part in parts:
-                part.journaled.set()
                 self._window.release()
+                part.settle(part.status, True)
             for _ in batch:
                 self._writes.task_done()
 
