@@ -11,7 +11,7 @@ throttling) is offered to the next; what no carrier could take raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +19,24 @@ import phonenumbers
 from phonenumbers import carrier as phone_carriers
 
 from ..commands.ports import OutgoingMessage, Receipt, Submission
+from ..domain.sending import BATCH_SIZE
 from .smpp_carrier import CarrierUnavailable, SmppCarrier
 from .smpp_journal import SmppJournal
 
 NETWORK_BY_NAME = {"China Mobile": "cmcc", "China Unicom": "unicom", "China Telecom": "telecom"}
+
+
+def batches_per_claim(tps_caps: Iterable[float | None]) -> int:
+    """How many batches the send worker claims at once. The journal bounds what a crash
+    resends (a window per bind) whatever a claim covers, so a claim spans several batches
+    and the line never idles while one batch is recorded and the next claimed; but never so
+    many that, at the carriers' tps caps, handing them over would outlast the claim's lease
+    (60 s) and let another worker take them over meanwhile."""
+    caps = list(tps_caps)
+    if not caps or any(cap is None for cap in caps):
+        return CLAIM_BATCHES
+    rate = sum(cap or 0.0 for cap in caps)
+    return max(1, min(CLAIM_BATCHES, int(rate * CLAIM_SECONDS) // BATCH_SIZE))
 
 
 def network_of(phone: str) -> str | None:
@@ -34,11 +48,16 @@ def network_of(phone: str) -> str | None:
     return NETWORK_BY_NAME.get(phone_carriers.name_for_number(number, "en"))
 
 
+CLAIM_BATCHES = 5  # batches per claim: keeps a bind's window full across batch boundaries
+CLAIM_SECONDS = 20.0  # at the carriers' tps caps, a claim's hand-over stays well in its lease
+
+
 class CarrierRouter:
     def __init__(self, carriers: Sequence[SmppCarrier], journal: SmppJournal) -> None:
         # highest priority first; the configured order breaks ties
         self.carriers = sorted(carriers, key=lambda c: -c.endpoint.priority)
         self.journal = journal
+        self.batches_per_claim = batches_per_claim(c.endpoint.tps for c in carriers)
 
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
         answers: dict[str, Submission] = {}

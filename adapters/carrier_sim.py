@@ -25,6 +25,10 @@ REFUSED = "carrier_refused"
 
 
 class SimulatedCarrier:
+    # it keeps no record a worker could consult after a crash: one batch per claim, so a
+    # crash resends at most one batch
+    batches_per_claim = 1
+
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 

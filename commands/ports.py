@@ -56,10 +56,17 @@ class Receipt:
 
 class Carrier(Protocol):
     """The SMS carrier. ``submit`` is not idempotent: handing a message over again is a second
-    SMS to a person, so the send worker claims each batch before handing it over (S5)."""
+    SMS to a person, so the send worker claims each batch before handing it over (S5).
+
+    ``batches_per_claim``: how many batches a worker claims and hands over in one call. One
+    where a crash would resend the whole claim; more where the carrier's own records bound
+    what a crash resends (SMPP's journal: a window), so its line stays full between batches.
+    """
+
+    batches_per_claim: int
 
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
-        """Hand over a batch (at most 100, S5); one answer per message, in order."""
+        """Hand over the claimed batches' messages; one answer per message, in order."""
         ...
 
 

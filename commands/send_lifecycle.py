@@ -10,7 +10,7 @@ a claim known by its id), so deciding again is always safe.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -33,25 +33,35 @@ class SendLifecycle:
 
     # -- hand-over (S5) -----------------------------------------------------------------
 
-    def claim_batch(self, send_id: UUID, claim_id: str, worker: str) -> tuple[Send, BatchClaim]:
-        """Claim the send's next batch for ``claim_id`` (see ``domain/handover.py``)."""
+    def claim_batch(
+        self, send_id: UUID, claim_id: str, worker: str, batches: int = 1
+    ) -> tuple[Send, BatchClaim]:
+        """Claim the send's next batch, and up to ``batches - 1`` after it, for ``claim_id``
+        (see ``domain/handover.py``)."""
         for _ in self.quota.attempts():
             send = self.quota.send(send_id)
             wall_now = self.wall_clock.now()
             claim = send.claim_next_batch(
-                claim_id, worker, self.quota.clock.now(), wall_now + self.lease, wall_now
-            )
+                claim_id, worker, self.quota.clock.now(), wall_now + self.lease, wall_now,
+                batches,
+            )  # fmt: skip
             if not send.pending_events or self.quota.save_if_current(None, send):
                 return send, claim
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
     def record_batch(self, send_id: UUID, batch: int, handovers: Sequence[Handover]) -> Send:
         """The carrier's answers for a claimed batch; refusals refunded with them (Q7)."""
+        return self.record_batches(send_id, {batch: handovers})
+
+    def record_batches(self, send_id: UUID, answers: Mapping[int, Sequence[Handover]]) -> Send:
+        """The carrier's answers for claimed batches, in the order of the batches, in one
+        save; refusals refunded with them (Q7)."""
         for _ in self.quota.attempts():
             pool, send = self._load(send_id)
             at = self.quota.clock.now()
-            refunds = send.record_batch(batch, handovers, at)
-            refund_messages(pool, send, refunds, at)
+            for batch in sorted(answers):
+                refunds = send.record_batch(batch, answers[batch], at)
+                refund_messages(pool, send, refunds, at)
             if self.quota.save_if_current(pool, send):
                 return send
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")

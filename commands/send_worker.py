@@ -11,8 +11,10 @@ A carrier deduplicates nothing, so the claim is what makes a hand-over happen on
 number of workers (threads, processes, the simulated clock's stepping) may follow the log, and
 a batch claimed by one is waited for by the others. A worker killed mid-batch leaves its
 claim; once the claim's lease (wall clock) has run out, another worker takes the batch over
-and hands its unsettled messages over again. So a crash sends at most the one batch in flight
-twice (100 messages, fewer when receipts settled some of them meanwhile).
+and hands its unsettled messages over again. So a crash sends at most the batches in flight
+twice: one batch (100 messages, fewer when receipts settled some of them meanwhile) with the
+simulated carrier; with SMPP, whose journal knows what each bind took, at most a window,
+however many batches a claim covers (``Carrier.batches_per_claim``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..domain.errors import QuotaConflict
 from ..domain.handover import Handover
 from ..domain.quota import QuotaPool
 from ..domain.recipient_limits import RATE_LIMITED
-from ..domain.sending import Send, message_id
+from ..domain.sending import BATCH_SIZE, Send, message_id
 from .alert_handover import AlertHandover
 from .ports import Carrier, Clock, Notified, OutgoingMessage, RecipientLimits, Tracking
 from .quota import QuotaApp
@@ -91,28 +93,31 @@ class SendWorker:
             done = item.position
 
     def hand_over(self, send_id: UUID) -> None:
-        """Hand every batch of a send to the carrier, in order, each under a claim."""
+        """Hand every batch of a send to the carrier, in order, under claims of as many
+        batches as the carrier takes at once (``Carrier.batches_per_claim``)."""
         while True:
             claim_id = uuid4().hex
-            send, claim = self.lifecycle.claim_batch(send_id, claim_id, self.worker)
-            if claim.busy:  # another worker is handing this batch over: wait for it
+            send, claim = self.lifecycle.claim_batch(
+                send_id, claim_id, self.worker, self.carrier.batches_per_claim
+            )
+            if claim.busy:  # another worker is handing these batches over: wait for it
                 time.sleep(BUSY_WAIT_SECONDS)
                 continue
             if claim.batch is None:
                 return
-            handovers = self._hand_over_batch(send, claim.batch)
+            answers = self._hand_over_batches(send, claim.claimed)
             try:
-                self.lifecycle.record_batch(send_id, claim.batch, handovers)
-            except QuotaConflict:  # our lease ran out and another worker recorded it first
-                log.warning("batch %s of send %s was recorded by another worker",
-                            claim.batch, send_id)  # fmt: skip
+                self.lifecycle.record_batches(send_id, answers)
+            except QuotaConflict:  # our lease ran out and another worker recorded them first
+                log.warning("batches %s of send %s were recorded by another worker",
+                            claim.claimed, send_id)  # fmt: skip
 
-    def _hand_over_batch(self, send: Send, batch: int) -> list[Handover]:
-        """Give the carrier the batch's messages still pending that are within the
-        per-recipient limits (S9); the others fail with ``recipient_rate_limited`` and are
-        refunded (Q7)."""
+    def _hand_over_batches(self, send: Send, batches: range) -> dict[int, list[Handover]]:
+        """Give the carrier, in one call, the claimed batches' messages still pending that
+        are within the per-recipient limits (S9); the others fail with
+        ``recipient_rate_limited`` and are refunded (Q7). The answers, batch by batch."""
         now = self.clock.now()
-        indices = send.outgoing(batch)
+        indices = [i for batch in batches for i in send.outgoing(batch)]
         limited: set[int] = set()
         if send.limit_category is not None:
             ids = [(message_id(send.id, i), send.recipients[i]) for i in indices]
@@ -125,10 +130,14 @@ class SendWorker:
             for i in outgoing
         ]
         answers = self.carrier.submit(messages, now) if messages else []
-        return [Handover(i, None, RATE_LIMITED) for i in limited] + [
+        handovers = [Handover(i, None, RATE_LIMITED) for i in limited] + [
             Handover(i, a.carrier_message_id, a.error)
             for i, a in zip(outgoing, answers, strict=True)
         ]
+        by_batch: dict[int, list[Handover]] = {batch: [] for batch in batches}
+        for handover in handovers:
+            by_batch[handover.index // BATCH_SIZE].append(handover)
+        return by_batch
 
     def _handle(self, event: Any) -> None:
         if isinstance(event, Send.Accepted | Send.SubmissionStarted):

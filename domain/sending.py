@@ -15,6 +15,7 @@ a small aggregate: ``.`` pending, ``s`` sending, ``d`` success (delivered), ``f`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,12 @@ __all__ = [
 
 BATCH_SIZE = 100  # S5
 UNKNOWN_AFTER = timedelta(hours=72)  # Q8
+
+
+# attributes of a send that no event changes once it is accepted (shared by its copies)
+_FIXED_AT_ACCEPTANCE = frozenset({"recipients", "personal", "unit_counts", "text"})
+# sets and lists of immutable values (strings, indices, instants): a shallow copy is a deep one
+_PLAIN_COLLECTIONS = frozenset({"skipped_indices", "withheld", "handled", "batch_times"})
 
 
 class Send(Aggregate, HandledRequests):
@@ -150,18 +157,27 @@ class Send(Aggregate, HandledRequests):
             aggregate.withheld.update(self.skipped)
 
     class HandoverClaimed(Aggregate.Event):
-        """S5: a worker is about to hand ``batch`` to the carrier (see ``domain/handover.py``).
-        ``lease_until`` is wall-clock time: after it, another worker may take the batch over."""
+        """S5: a worker is about to hand ``batches`` batches from ``batch`` on to the carrier
+        (see ``domain/handover.py``). ``lease_until`` is wall-clock time: after it, another
+        worker may take the batches not yet recorded over. Version 2 added ``batches``; a
+        claim stored before it was for one batch."""
+
+        class_version = 2
 
         batch: int
         claim_id: str
         worker: str
         lease_until: datetime
+        batches: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["batches"] = 1
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Send)
             aggregate.claim = HandoverClaim(
-                self.batch, self.claim_id, self.worker, self.lease_until
+                self.batch, self.claim_id, self.worker, self.lease_until, self.batches
             )
 
     class BatchSubmitted(Aggregate.Event):
@@ -184,8 +200,8 @@ class Send(Aggregate, HandledRequests):
             aggregate.withheld.update(i for i, why in self.failed if why in NEVER_HANDED_OVER)
             aggregate.batch_times.append(self.timestamp)
             aggregate.units_refunded += sum(aggregate.units_of(i) for i in newly_failed)
-            if aggregate.claim is not None and aggregate.claim.batch == self.batch:
-                aggregate.claim = None
+            if aggregate.claim is not None and aggregate.claim.last == self.batch:
+                aggregate.claim = None  # the claim's last batch: all of it is recorded
 
     class ReceiptsRecorded(Aggregate.Event):
         """Carrier receipts that settled messages (ignored receipts are not recorded)."""
@@ -254,6 +270,23 @@ class Send(Aggregate, HandledRequests):
         self.claim: HandoverClaim | None = None  # the batch a worker is handing over (S5)
         self.handled: set[str] = set()
         self.withheld: set[int] = set()  # failed before the carrier had them (opted out, S9)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Send:
+        """The copy the repository's cache hands each command, so that a refused command
+        cannot corrupt the cached send. What no event changes after acceptance (the
+        recipients, their values, the text) is shared, and sets and lists of plain values
+        are copied shallowly: copying 10,000 recipients one by one for every batch, receipt
+        round and status query was most of a hand-over's Python time."""
+        copy = object.__new__(type(self))
+        memo[id(self)] = copy
+        for name, value in self.__dict__.items():
+            if name in _FIXED_AT_ACCEPTANCE:
+                copy.__dict__[name] = value
+            elif name in _PLAIN_COLLECTIONS:
+                copy.__dict__[name] = type(value)(value)
+            else:
+                copy.__dict__[name] = deepcopy(value, memo)
+        return copy
 
     @classmethod
     def accept(cls, draft: SendDraft, actor: str, at: datetime) -> Send:
@@ -451,25 +484,33 @@ class Send(Aggregate, HandledRequests):
         return self.units_charged
 
     def claim_next_batch(
-        self, claim_id: str, worker: str, at: datetime, lease_until: datetime, wall_now: datetime
+        self,
+        claim_id: str,
+        worker: str,
+        at: datetime,
+        lease_until: datetime,
+        wall_now: datetime,
+        batches: int = 1,
     ) -> BatchClaim:
-        """S5: claim the next batch to hand over (see ``domain/handover.py``). A batch is held
-        by one claim at a time; this claim again (a retried save) gets it back; another's
-        live claim makes it busy until its lease (wall clock) runs out."""
+        """S5: claim the next batch to hand over, and up to ``batches - 1`` after it (see
+        ``domain/handover.py``). A batch is held by one claim at a time; this claim again (a
+        retried save) gets back what it holds; another's live claim makes it busy until its
+        lease (wall clock) runs out."""
         batch = self.next_batch
         if batch is None:
             return BatchClaim(None)
         held = self.claim
-        if held is not None and held.batch == batch:
+        if held is not None and held.covers(batch):
             if held.claim_id == claim_id:
-                return BatchClaim(batch)
+                return BatchClaim(batch, batches=held.last - batch + 1)
             if held.lease_until > wall_now:
                 return BatchClaim(None, busy_until=held.lease_until)
+        batches = max(1, min(batches, self.batch_count - batch))
         self.trigger_event(
             self.HandoverClaimed, batch=batch, claim_id=claim_id, worker=worker,
-            lease_until=lease_until, timestamp=at,
+            lease_until=lease_until, batches=batches, timestamp=at,
         )  # fmt: skip
-        return BatchClaim(batch)
+        return BatchClaim(batch, batches=batches)
 
     def outgoing(self, batch: int) -> list[int]:
         """The messages of ``batch`` to give the carrier: those not settled yet (an early
@@ -486,7 +527,7 @@ class Send(Aggregate, HandledRequests):
         once, and only after it was claimed (the intent comes before the hand-over)."""
         if batch != self.next_batch:
             raise QuotaConflict(f"Batch {batch} of send {self.id} is not the next to record.")
-        if self.claim is None or self.claim.batch != batch:
+        if self.claim is None or not self.claim.covers(batch):
             raise QuotaConflict(f"Batch {batch} of send {self.id} was never claimed.")
         answered = [h.index for h in handovers]
         own = set(self.batch_indices(batch))
@@ -513,7 +554,7 @@ class Send(Aggregate, HandledRequests):
         if not self.started or self.cancelled or index in self.withheld:
             return False
         batch = index // BATCH_SIZE
-        claimed = self.claim is not None and self.claim.batch == batch
+        claimed = self.claim is not None and self.claim.covers(batch)
         return batch < len(self.batch_times) or claimed
 
     def record_receipts(

@@ -75,7 +75,7 @@ class SendFold:
         if isinstance(event, Send.SubmissionStarted):
             self._start(event)
         elif isinstance(event, Send.HandoverClaimed):
-            self.claimed.add(event.batch)
+            self.claimed.update(range(event.batch, event.batch + event.batches))
         elif isinstance(event, Send.BatchSubmitted):
             self._batch(event)
         elif isinstance(event, Send.ReceiptsRecorded):

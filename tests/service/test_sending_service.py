@@ -184,3 +184,22 @@ def test_an_account_older_than_extension_codes_gets_one_at_its_next_send(w: Worl
     assert send.extension == w.accounts.known_extension(legacy) == "0001"
     w.hand_over_all()
     assert {m.extension for m in w.carrier.given} == {"0001"}
+
+
+def test_S5_Q7_a_carrier_taking_several_batches_at_once_gets_each_message_once(w: World) -> None:
+    """A carrier whose own records bound what a crash resends (SMPP's journal) takes several
+    batches per claim: 750 numbers in claims of 3 batches are 3 calls, each message once, and
+    the refused ones are refunded with their batch."""
+    w.carrier.batches_per_claim = 3
+    w.carrier.refuse = {"13900000007", "13900000420"}
+    account = w.account(units=1000)
+    template = w.template(account)
+    many = [f"139{n:08d}" for n in range(750)]
+    send = w.bus.handle(SendMassSend(account, template, Numbers(many), None, "site", "a")).send
+    assert w.hand_over_all() == 750
+    assert w.carrier.calls == [300, 300, 150]
+    assert sorted(m.phone for m in w.carrier.given) == many
+    assert w.quota.balance(account).available == 1000 - 750 + 2
+    handed = w.quota.send(send.id)
+    assert handed.next_batch is None and handed.claim is None
+    assert handed.counts()["failed"] == 2 and handed.counts()["sending"] == 748

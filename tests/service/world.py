@@ -55,9 +55,12 @@ class FakeCarrier:
 
     refuse: set[str] = field(default_factory=set)
     given: list[OutgoingMessage] = field(default_factory=list)
+    batches_per_claim: int = 1
+    calls: list[int] = field(default_factory=list)  # how many messages each call gave
 
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
         self.given.extend(messages)
+        self.calls.append(len(messages))
         return [
             Submission(m.message_id, False, None, "refused")
             if m.phone in self.refuse

@@ -7,11 +7,14 @@ those events must rebuild the same send.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from copy import deepcopy
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from smsplat.domain.carrier_input import CarrierReceipt, IgnoredBecause
@@ -855,3 +858,83 @@ def test_S5_S10_Q7_Q8_every_life_keeps_its_books(data: st.DataObject, n: int, un
     assert send.next_expiry() is None
     events += send.collect_events()
     assert snapshot(replay(events)) == snapshot(send)
+
+
+def test_a_copy_of_a_send_changes_apart_from_it_and_shares_only_what_never_changes() -> None:
+    """The repository's cache hands every command a deep copy of the cached send: a command
+    refused halfway must leave the cached one as it was. The copy shares the recipients (no
+    event changes them, and copying 10,000 of them per batch was most of a hand-over)."""
+    send = new_send(250, send_id=SEND_ID)
+    send.collect_events()
+    record(send, 0, answers(send, 0, refused={3}))
+    settle(send, [(5, "delivered")])
+    before = snapshot(send)
+    handled, withheld, batch_times = set(send.handled), set(send.withheld), list(send.batch_times)
+
+    copy = deepcopy(send)
+    record(copy, 1, answers(copy, 1, refused={101}))
+    settle(copy, [(6, "failed"), (105, "delivered")], T0 + timedelta(minutes=1))
+    copy.handled.add("request-1")
+    copy.expire(T0 + H72)
+
+    assert snapshot(send) == before
+    assert (send.handled, send.withheld, send.batch_times) == (handled, withheld, batch_times)
+    assert send.claim is None and send.next_batch == 1 and copy.next_batch == 2
+    assert copy.recipients is send.recipients
+    assert snapshot(copy) != before
+
+
+def test_S5_a_claim_may_cover_several_batches_recorded_one_by_one_in_order() -> None:
+    send = new_send(450)
+    lease = T0 + timedelta(minutes=1)
+    claimed = send.claim_next_batch("a", "worker-a", T0, lease, T0, batches=3)
+    assert (claimed.batch, claimed.batches, list(claimed.claimed)) == (0, 3, [0, 1, 2])
+    assert all(send.handed_over(i) for i in (0, 150, 299)) and not send.handed_over(300)
+    settle(send, [(250, "delivered")])  # a receipt for a claimed batch not yet recorded counts
+    with pytest.raises(QuotaConflict):
+        send.record_batch(1, answers(send, 1), T0)  # batch 0 comes first
+    send.record_batch(0, answers(send, 0), T0)
+    again = send.claim_next_batch("a", "worker-a", T0, lease, T0, batches=3)  # a retried save
+    assert list(again.claimed) == [1, 2]  # what the claim still holds, not a new claim
+    busy = send.claim_next_batch("b", "worker-b", T0, lease, T0, batches=3)
+    assert busy.busy and busy.batch is None
+    send.record_batch(1, answers(send, 1), T0)
+    assert send.claim is not None  # batch 2 is still claimed
+    send.record_batch(2, answers(send, 2), T0)
+    assert send.claim is None
+    with pytest.raises(QuotaConflict):
+        send.record_batch(3, answers(send, 3), T0)  # never claimed
+    last = send.claim_next_batch("b", "worker-b", T0, lease, T0, batches=3)
+    assert list(last.claimed) == [3, 4]  # no more than the send has
+    assert send.counts()["success"] == 1
+
+
+def test_S5_a_lapsed_claim_on_several_batches_is_taken_over_from_the_first_unrecorded() -> None:
+    send = new_send(500)
+    lease = T0 + timedelta(minutes=1)
+    send.claim_next_batch("a", "worker-a", T0, lease, T0, batches=4)
+    send.record_batch(0, answers(send, 0), T0)  # then worker a dies
+    taken = send.claim_next_batch("b", "worker-b", T0, lease + timedelta(minutes=1), lease,
+                                  batches=2)  # fmt: skip
+    assert list(taken.claimed) == [1, 2]
+    assert send.claim is not None and send.claim.claim_id == "b"
+    assert not send.handed_over(300)  # batch 3 belonged to the lapsed claim only
+    with pytest.raises(QuotaConflict):
+        send.record_batch(3, answers(send, 3), T0)
+
+
+def test_S5_a_claim_stored_before_claims_covered_several_batches_replays_as_one_batch() -> None:
+    """Version 1 of ``HandoverClaimed`` had no ``batches``: it is upcast to a claim of one."""
+    send = new_send(250, send_id=SEND_ID)
+    events: list[Any] = list(send.collect_events())
+    assert claim(send) == 0
+    events += send.collect_events()
+    mapper = Application[UUID]().mapper  # the library's own transcoding of stored events
+    stored = mapper.to_stored_event(events[-1])
+    state = mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2 and state.pop("batches") == 1
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                      mapper.transcoder.encode(state))  # fmt: skip
+    rebuilt = replay([events[0], mapper.to_domain_event(old)])
+    assert rebuilt.claim is not None and (rebuilt.claim.batch, rebuilt.claim.batches) == (0, 1)
+    assert rebuilt.handed_over(99) and not rebuilt.handed_over(100)
