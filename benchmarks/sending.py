@@ -97,12 +97,12 @@ def _account(client: httpx.Client, packages: int) -> tuple[str, str, str, str]:
     return aid, key, mass, business
 
 
-def _wait(check: Any, timeout: float = 120) -> float:
+def _wait(check: Any, timeout: float = 120, every: float = 0.02) -> float:
     started = time.perf_counter()
     while not check():
         if time.perf_counter() - started > timeout:
             raise RuntimeError("timed out")
-        time.sleep(0.02)
+        time.sleep(every)
     return time.perf_counter() - started
 
 
