@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -78,6 +79,7 @@ class SendWorker:
         self.tracking = tracking
         self.worker = worker_name()
         self.alerts = alerts
+        self._threads = threading.local()
 
     def position(self) -> int:
         return self.tracking.position(NAME)
@@ -95,8 +97,9 @@ class SendWorker:
     def hand_over(self, send_id: UUID) -> None:
         """Hand every batch of a send to the carrier, in order, under claims of as many
         batches as the carrier takes at once (``Carrier.batches_per_claim``)."""
+        claims = self._claim_ids()
         while True:
-            claim_id = uuid4().hex
+            claim_id = claims.setdefault(send_id, uuid4().hex)
             send, claim = self.lifecycle.claim_batch(
                 send_id, claim_id, self.worker, self.carrier.batches_per_claim
             )
@@ -104,13 +107,25 @@ class SendWorker:
                 time.sleep(BUSY_WAIT_SECONDS)
                 continue
             if claim.batch is None:
+                claims.pop(send_id, None)
                 return
+            # the carrier may fail here: the claim id stays, so the retry is this claim again
             answers = self._hand_over_batches(send, claim.claimed)
             try:
                 self.lifecycle.record_batches(send_id, answers)
             except QuotaConflict:  # our lease ran out and another worker recorded them first
                 log.warning("batches %s of send %s were recorded by another worker",
                             claim.claimed, send_id)  # fmt: skip
+            claims.pop(send_id, None)  # recorded: the next batches are a new claim
+
+    def _claim_ids(self) -> dict[UUID, str]:
+        """This thread's claims still to record, by send. Kept across a failed attempt (the
+        carrier was down) so that the retry resumes its own claim at once instead of waiting
+        out its lease; per thread, because two threads are two workers (each its own claim)."""
+        claims: dict[UUID, str] | None = getattr(self._threads, "claims", None)
+        if claims is None:
+            claims = self._threads.claims = {}
+        return claims
 
     def _hand_over_batches(self, send: Send, batches: range) -> dict[int, list[Handover]]:
         """Give the carrier, in one call, the claimed batches' messages still pending that

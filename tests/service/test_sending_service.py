@@ -4,6 +4,7 @@ refunds and cancellation, as the services decide them. HTTP's own contract is te
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from uuid import uuid4
 
@@ -203,3 +204,35 @@ def test_S5_Q7_a_carrier_taking_several_batches_at_once_gets_each_message_once(w
     handed = w.quota.send(send.id)
     assert handed.next_batch is None and handed.claim is None
     assert handed.counts()["failed"] == 2 and handed.counts()["sending"] == 748
+
+
+def test_S5_a_worker_retrying_after_a_carrier_outage_resumes_its_own_claim_at_once(
+    w: World,
+) -> None:
+    """The carrier was down when the worker had claimed a batch: the worker's next attempt
+    is its own claim again, handed over at once, not another worker's claim to wait out
+    until its lease (60 s) runs out."""
+    account = w.account(units=1000)
+    template = w.template(account)
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a"))
+    w.carrier.down = True
+    failed, back = threading.Event(), threading.Event()
+
+    def worker_thread() -> None:  # one thread: the background loop's attempt, then its retry
+        with pytest.raises(RuntimeError):
+            w.hand_over_all()
+        failed.set()
+        back.wait(timeout=30)
+        w.hand_over_all()
+
+    worker = threading.Thread(target=worker_thread, daemon=True)
+    worker.start()
+    assert failed.wait(timeout=30)
+    w.carrier.down = False
+    back.set()
+    worker.join(timeout=30)
+    stuck = worker.is_alive()
+    w.clock.advance(120)  # lets a stuck retry finish (the lease runs out)
+    worker.join(timeout=30)
+    assert not stuck, "the retry waited for its own claim's lease"
+    assert sorted(m.phone for m in w.carrier.given) == NUMBERS

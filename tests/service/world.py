@@ -57,8 +57,11 @@ class FakeCarrier:
     given: list[OutgoingMessage] = field(default_factory=list)
     batches_per_claim: int = 1
     calls: list[int] = field(default_factory=list)  # how many messages each call gave
+    down: bool = False  # takes nothing, as a carrier whose every bind is gone
 
     def submit(self, messages: Sequence[OutgoingMessage], at: datetime) -> list[Submission]:
+        if self.down:
+            raise RuntimeError("no carrier took the messages")
         self.given.extend(messages)
         self.calls.append(len(messages))
         return [

@@ -1,7 +1,8 @@
 // The SMSC the SMPP tests talk to: node-smpp's server (a third-party SMPP stack), scripted.
 //
-//   node smsc.js            listens on a free loopback port for SMPP and another for control;
-//                           prints {"smpp": port, "control": port} on its first stdout line.
+//   node smsc.js [port]     listens on loopback for SMPP (on a free port unless given) and on
+//                           a free port for control; prints {"smpp": port, "control": port}
+//                           on its first stdout line; exits when its stdin closes.
 //
 // It behaves as the contract's carrier does, by the destination's last four digits:
 //   0001 -> a receipt stat:UNDELIV    0002 -> no receipt ever
@@ -194,7 +195,7 @@ const control = http.createServer(async (req, res) => {
   res.end();
 });
 
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
   control.listen(0, '127.0.0.1', () => {
     process.stdout.write(JSON.stringify({ smpp: server.address().port,
       control: control.address().port }) + '\n');
