@@ -22,8 +22,9 @@ from .metrics import (
     HttpMetrics,
     HttpMetricsMiddleware,
     ProjectionLagCollector,
+    WebhookCollector,
 )
-from .routes import accounts, audience, imports, quota, sending, system, templates
+from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
 from .services import ApiServices
 
 DESCRIPTION = """
@@ -56,12 +57,13 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     registry.register(ProjectionLagCollector(container.read_models.positions))
     if container.carriers is not None:
         registry.register(CarrierCollector(container.carriers.health))
+    registry.register(WebhookCollector(container.webhook_deliveries.summary, container.clock.now))
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
-    for module in (system, accounts, quota, templates, sending, imports, audience):
+    for module in (system, accounts, quota, templates, sending, imports, audience, webhooks):
         app.include_router(module.router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -54,6 +55,43 @@ class CarrierCollector(Collector):
                 family.add_metric([carrier["name"]], float(carrier[name]))
         yield up
         yield from counters.values()
+
+
+class WebhookCollector(Collector):
+    """The webhook outbox: deliveries by status, the backlog and its oldest age, and the
+    deliveries waiting for a retry per endpoint."""
+
+    STATUSES = ("pending", "delivered", "failed", "cancelled")
+
+    def __init__(self, summary: Callable[[], dict[str, Any]], now: Callable[[], datetime]) -> None:
+        self.summary = summary
+        self.now = now
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        seen = self.summary()
+        by_status = GaugeMetricFamily(
+            "smsplat_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+        )
+        for status in self.STATUSES:
+            by_status.add_metric([status], float(seen["by_status"].get(status, 0)))
+        yield by_status
+        yield GaugeMetricFamily(
+            "smsplat_webhook_backlog", "Deliveries not delivered yet",
+            value=float(seen["by_status"].get("pending", 0)),
+        )  # fmt: skip
+        oldest = seen["oldest_pending"]
+        age = (self.now() - oldest).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "smsplat_webhook_oldest_undelivered_seconds",
+            "Age of the oldest undelivered delivery (service clock)", value=max(age, 0.0),
+        )  # fmt: skip
+        failing = GaugeMetricFamily(
+            "smsplat_webhook_endpoint_retrying", "Deliveries waiting for a retry, by endpoint",
+            labels=["webhook_id"],
+        )  # fmt: skip
+        for webhook_id, count in seen["failing"].items():
+            failing.add_metric([webhook_id], float(count))
+        yield failing
 
 
 class HttpMetrics:

@@ -48,6 +48,7 @@ STATUS_BY_CODE = {
     "invalid_variable": 422,
     "message_too_long": 422,
     "not_cancellable": 409,
+    "too_many_webhooks": 409,
     "reschedule_too_late": 409,
     "not_scheduled": 409,
     "unsupported_file": 422,

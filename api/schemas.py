@@ -492,3 +492,91 @@ class OptOutOut(BaseModel):
 
 class OptOutListOut(BaseModel):
     items: list[OptOutOut]
+
+
+# -- webhooks ------------------------------------------------------------------------------
+
+
+class WebhookIn(Strict):
+    url: Any = Field(
+        None,
+        description="https URL to public addresses (http and loopback too "
+        "with SMS_WEBHOOK_ALLOW_PRIVATE=1).",
+        examples=["https://shop.example.cn/sms"],
+    )
+    events: Any = Field(
+        None,
+        description="Any of message.status, send.status, "
+        "reply.received, template.reviewed, balance.low.",
+        examples=[["message.status", "send.status"]],
+    )
+    description: Any = Field(None, description="Up to 200 characters.")
+    batch: bool = Field(
+        False,
+        description="message.status in batches of up to 100 per delivery ({messages: [...]}).",
+    )
+
+
+class WebhookOut(BaseModel):
+    webhook_id: str
+    account_id: str
+    url: str
+    events: list[str]
+    description: str | None
+    batch: bool
+    status: str = Field(description="active, or disabled (see disabled_reason: gone, failing)")
+    disabled_reason: str | None
+    created_at: datetime
+
+
+class WebhookSecretOut(WebhookOut):
+    secret: str = Field(
+        description="whsec_…: shown once; signs every delivery (Standard "
+        "Webhooks). After a rotation the previous one also signs for 24 hours."
+    )
+
+
+class WebhookListOut(BaseModel):
+    items: list[WebhookOut]
+
+
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str = Field(description="The webhook-id header, the same on every attempt.")
+    webhook_id: str
+    event_type: str
+    status: str = Field(description="pending, delivered, failed (given up) or cancelled")
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    tries: list[DeliveryAttemptOut]
+
+
+class DeliveryListOut(BaseModel):
+    items: list[DeliveryOut]
+
+
+class RetriedOut(BaseModel):
+    delivery_id: str
+    status: str
+
+
+class ReplayIn(Strict):
+    since: datetime = Field(
+        description="Everything made for the endpoint since then goes again (naive: Beijing time)."
+    )
+
+
+class ReplayedOut(BaseModel):
+    webhook_id: str
+    deliveries: int = Field(description="How many are due again, with their own webhook-id.")

@@ -22,6 +22,7 @@ from ..commands.quota import QuotaApp
 from ..commands.recipient_sources import RecipientSheets
 from ..commands.simulation import SimulatedTime
 from ..commands.templates import TemplatesApp
+from ..commands.webhooks import WebhooksApp
 from ..infra.bootstrap import Container
 from ..infra.health import HealthCheck
 from ..projections.alerts import AlertQueries
@@ -29,6 +30,7 @@ from ..projections.audience import AudienceQueries
 from ..projections.quota_ledger import QuotaLedgerQueries
 from ..projections.send_queries import SendQueries
 from ..projections.templates import TemplateQueries
+from ..projections.webhook_deliveries import DeliveryQueries
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ApiServices:
     sheets: RecipientSheets
     health: HealthCheck
     simulation: SimulatedTime | None  # only with SMS_SIMULATION=1
+    webhooks: WebhooksApp  # reads of endpoints
+    deliveries: DeliveryQueries  # reads of the delivery log
 
     @classmethod
     def of(cls, c: Container) -> ApiServices:
@@ -70,6 +74,8 @@ class ApiServices:
             sheets=c.sheets,
             health=c.health,
             simulation=simulation,
+            webhooks=c.webhooks,
+            deliveries=c.webhook_deliveries,
         )
 
 
@@ -130,6 +136,14 @@ async def _simulation(request: Request) -> SimulatedTime | None:
     return _of(request).simulation
 
 
+async def _webhooks(request: Request) -> WebhooksApp:
+    return _of(request).webhooks
+
+
+async def _deliveries(request: Request) -> DeliveryQueries:
+    return _of(request).deliveries
+
+
 Bus = Annotated[CommandBus, Depends(_bus)]
 Accounts = Annotated[AccountsApp, Depends(_accounts)]
 Templates = Annotated[TemplatesApp, Depends(_templates)]
@@ -142,3 +156,5 @@ AudienceViews = Annotated[AudienceQueries, Depends(_audience_views)]
 Sheets = Annotated[RecipientSheets, Depends(_sheets)]
 Health = Annotated[HealthCheck, Depends(_health)]
 Simulation = Annotated[SimulatedTime | None, Depends(_simulation)]
+Webhooks = Annotated[WebhooksApp, Depends(_webhooks)]
+WebhookDeliveries = Annotated[DeliveryQueries, Depends(_deliveries)]

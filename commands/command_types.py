@@ -19,12 +19,14 @@ from ..domain.audience import Customer
 from ..domain.carrier_lines import ReceiptLine
 from ..domain.sending import Send
 from ..domain.templates import Template
+from ..domain.webhooks import WebhookEndpoint
 from .accounts import NewAccount
 from .quota import QuotaChange
 from .receipt_answers import ReceiptsOutcome
 from .recipient_sources import RecipientSource
 from .reply_outcome import ReplyOutcome
 from .send_plan import AcceptedSend, SendPlan
+from .webhooks import NewSecret
 
 R = TypeVar("R", covariant=True)
 
@@ -225,3 +227,45 @@ class RemoveOptOut(Command[None]):
     phone: object
     actor: str
     request_id: str | None = None
+
+
+# -- webhooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateWebhook(Command[NewSecret]):
+    account_id: UUID
+    url: object
+    events: object
+    description: object
+    batch: bool
+    webhook_id: UUID | None = None  # derived from an idempotency key: a retry finds it
+
+
+@dataclass(frozen=True)
+class DeleteWebhook(Command[WebhookEndpoint]):
+    webhook_id: UUID
+    owner: UUID | None  # the caller's account; None: the operator
+
+
+@dataclass(frozen=True)
+class RotateWebhookSecret(Command[NewSecret]):
+    webhook_id: UUID
+    owner: UUID | None
+
+
+@dataclass(frozen=True)
+class RetryWebhookDelivery(Command[bool]):
+    """Send one delivery again now (a given-up one too), whatever its attempts so far."""
+
+    delivery_id: str
+    owner: UUID | None
+
+
+@dataclass(frozen=True)
+class ReplayWebhook(Command[int]):
+    """Send again everything made for one endpoint since ``since``; answers how many."""
+
+    webhook_id: UUID
+    owner: UUID | None
+    since: datetime

@@ -25,11 +25,13 @@ class DueWork:
         handover: CatchesUp,
         settlement: SettlementTimer,
         read_models: CatchesUp,
+        webhooks: CatchesUp | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.handover = handover
         self.settlement = settlement
         self.read_models = read_models
+        self.webhooks = webhooks  # the outbox and its dispatcher
 
     def run(self) -> None:
         """Until nothing more is due: each step's effects can make the next one due."""
@@ -40,5 +42,6 @@ class DueWork:
             self.read_models.catch_up()
             settled = self.settlement.run_once()
             self.read_models.catch_up()
-            if not advanced and not handed and not settled:
+            told = self.webhooks.catch_up() if self.webhooks is not None else 0
+            if not advanced and not handed and not settled and not told:
                 return

@@ -21,7 +21,9 @@ from .command_types import (
     CancelSend,
     Command,
     CreateAccount,
+    CreateWebhook,
     DeleteTemplate,
+    DeleteWebhook,
     EditTemplate,
     PlanMassSend,
     RecordReceipts,
@@ -29,7 +31,10 @@ from .command_types import (
     RefundPackage,
     RejectTemplate,
     RemoveOptOut,
+    ReplayWebhook,
     RescheduleSend,
+    RetryWebhookDelivery,
+    RotateWebhookSecret,
     SendMassSend,
     SendMessage,
     SubmitTemplate,
@@ -37,11 +42,13 @@ from .command_types import (
     SyncCustomer,
     SyncedCustomer,
 )
+from .ports import DeliveryOutbox
 from .quota import QuotaApp
 from .receipts import ReceiptRecorder
 from .replies import ReplyRecorder
 from .sending import SendingService
 from .templates import TemplatesApp
+from .webhooks import WebhooksApp
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ class WriteSide:
     sending: SendingService
     receipts: ReceiptRecorder
     replies: ReplyRecorder
+    webhooks: WebhooksApp
+    deliveries: DeliveryOutbox
 
 
 def command_bus(w: WriteSide) -> CommandBus:
@@ -91,6 +100,17 @@ def command_bus(w: WriteSide) -> CommandBus:
         SyncCustomer: lambda c: _synced(w.audience, c),
         RemoveOptOut: lambda c: w.audience.remove_opt_out(
             c.account_id, c.phone, c.actor, c.request_id
+        ),
+        CreateWebhook: lambda c: w.webhooks.create(
+            c.account_id, c.url, c.events, c.description, c.batch, c.webhook_id
+        ),
+        DeleteWebhook: lambda c: w.webhooks.delete(c.webhook_id, c.owner),
+        RotateWebhookSecret: lambda c: w.webhooks.rotate(c.webhook_id, c.owner),
+        ReplayWebhook: lambda c: w.deliveries.replay(
+            w.webhooks.endpoint(c.webhook_id, c.owner).id, c.since, w.webhooks.clock.now()
+        ),
+        RetryWebhookDelivery: lambda c: w.deliveries.retry(
+            c.delivery_id, str(c.owner) if c.owner else None, w.webhooks.clock.now()
         ),
     }
     return CommandBus(handlers)

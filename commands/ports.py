@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 
 class Clock(Protocol):
@@ -139,4 +140,113 @@ class Tracking(Protocol):
 
     def advance(self, name: str, expected: int, new: int) -> bool:
         """Compare-and-set: False when another follower moved it first."""
+        ...
+
+
+class WebhookSecrets(Protocol):
+    """The bytes of webhook secrets, by endpoint and version: kept out of the events (which
+    are published and kept forever), stored so that they can still sign."""
+
+    def keep(self, webhook_id: UUID, version: int, secret: str) -> str:
+        """Store a new version's secret (before the event that makes it current is saved);
+        returns the one stored for that version: ``secret``, or one a racing writer stored
+        first (whichever is stored is the one that signs)."""
+        ...
+
+    def signing(self, webhook_id: UUID, versions: Sequence[int]) -> list[str]:
+        """The secrets of ``versions`` that are stored, in that order."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """One webhook delivery to make: ``delivery_id`` is its ``webhook-id`` header, the same on
+    every attempt, so a receiver dedupes on it."""
+
+    delivery_id: str
+    webhook_id: UUID
+    account_id: str
+    event_type: str
+    key: str  # deliveries of one key to one endpoint go in order
+    seq: int  # their order: the event's position in its log, then its place in the event
+    body: str  # the JSON signed and sent, as is
+    created_at: datetime
+    due_at: datetime  # service clock
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    delivery_id: str
+    webhook_id: UUID
+    account_id: str
+    event_type: str
+    body: str
+    attempts: int  # made so far
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """What one attempt got: a status code, or why there was none (timeout, refused, a
+    private address); with its latency."""
+
+    delivery_id: str
+    at: datetime  # service clock
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+
+
+class DeliveryOutbox(Protocol):
+    """Webhook deliveries waiting, made and failed (the outbox the dispatcher empties)."""
+
+    def position(self, name: str) -> int: ...
+
+    def enqueue(self, name: str, start: int, end: int, deliveries: Sequence[NewDelivery]) -> bool:
+        """Store ``deliveries`` and move handler ``name``'s tracking from ``start`` to ``end``
+        in one transaction; False (nothing stored) when another follower moved it first."""
+        ...
+
+    def claim_due(self, now: datetime, wall_now: datetime, limit: int) -> list[DueDelivery]:
+        """Deliveries due at ``now``, each the oldest undelivered of its key and endpoint,
+        leased to the caller for a minute of wall clock (a crashed dispatcher's come back)."""
+        ...
+
+    def delivered(self, attempt: DeliveryAttempt) -> None: ...
+
+    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
+        """An attempt failed: tried again at ``retry_at``, or given up (None)."""
+        ...
+
+    def cancel(self, webhook_id: UUID) -> int:
+        """Give up every undelivered delivery of an endpoint (disabled or deleted)."""
+        ...
+
+    def next_due_after(self, now: datetime) -> datetime | None: ...
+
+    def retry(self, delivery_id: str, account_id: str | None, now: datetime) -> bool:
+        """Due again at ``now`` (a given-up delivery too); False when there is no such
+        delivery for ``account_id`` (None: any account's)."""
+        ...
+
+    def replay(self, webhook_id: UUID, since: datetime, now: datetime) -> int:
+        """Every delivery to an endpoint made since ``since`` (delivered ones too) due again
+        at ``now``, with the same ids (receivers dedupe); returns how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReceiverAnswer:
+    """What a webhook receiver answered: a status code, or why there was none."""
+
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+
+
+class WebhookReceivers(Protocol):
+    """Where deliveries go: signed, POSTed, never redirected, never to a private address
+    unless the deployment allows it."""
+
+    def post(self, url: str, delivery_id: str, body: str, secrets: Sequence[str]) -> ReceiverAnswer:
+        """Sign ``body`` with every secret (Standard Webhooks) and POST it to ``url``."""
         ...

@@ -28,6 +28,9 @@ from ..adapters.smpp_carrier import SmppCarrier, SmppEndpoint
 from ..adapters.smpp_journal import SmppJournal
 from ..adapters.sql import SqlDatabase
 from ..adapters.tracking import SqlTracking
+from ..adapters.webhook_http import HttpReceivers, refusal
+from ..adapters.webhook_outbox import SqlDeliveryOutbox
+from ..adapters.webhook_secrets import SqlWebhookSecrets
 from ..commands.accounts import AccountsApp
 from ..commands.alert_handover import AlertHandover
 from ..commands.audience import AudienceApp
@@ -46,6 +49,10 @@ from ..commands.send_worker import SendWorker
 from ..commands.sending import SendingService
 from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
+from ..commands.webhook_dispatch import WebhookDispatcher
+from ..commands.webhook_outbox import NAME as WEBHOOK_OUTBOX
+from ..commands.webhook_outbox import WebhookOutbox
+from ..commands.webhooks import WebhooksApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
@@ -53,6 +60,7 @@ from ..projections.read_model_set import ReadModelSet
 from ..projections.send_queries import SendQueries
 from ..projections.sends import SendsReadModel
 from ..projections.templates import TemplateListReadModel, TemplateQueries
+from ..projections.webhook_deliveries import DeliveryQueries
 from .background import BackgroundLoop, BackgroundLoops
 from .current_audience import CurrentAudience, CurrentMarketing
 from .event_store import event_store_env, read_store
@@ -67,6 +75,7 @@ log = logging.getLogger(__name__)
 WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from other processes
 SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
 SCHEDULER_IDLE_SECONDS = 1.0  # how often waiting sends are checked for their time
+WEBHOOK_IDLE_SECONDS = 0.2  # how often the webhook outbox and dispatcher look for work
 KAFKA_IDLE_SECONDS = 0.2  # how often the event publisher looks for new events
 HOUSEKEEPING_SECONDS = 600  # how often expired idempotency records and S9 counts are purged
 
@@ -109,13 +118,21 @@ class Container:
     command_log: SqlCommandLog
     sheets: ExcelRecipientSheets
     loops: BackgroundLoops
+    webhooks: WebhooksApp
+    webhook_outbox: SqlDeliveryOutbox
+    webhook_deliveries: DeliveryQueries
+    webhook_follower: LogFollower  # the webhook outbox's follower of the quota log
+    dispatcher: WebhookDispatcher
+    receivers: HttpReceivers
 
     def close(self) -> None:
         self.committer.stop()
         self.loops.stop()
+        self.dispatcher.close()
+        self.receivers.close()
         if self.carriers is not None:
             self.carriers.close()
-        for app in (self.accounts, self.quota, self.templates, self.audience):
+        for app in (self.accounts, self.quota, self.templates, self.audience, self.webhooks):
             app.close()
         self.db.close()
 
@@ -128,12 +145,19 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     env["CREATE_TABLE"] = "no"  # infra/schema.py creates every table, under a lock
     db = read_store(settings.database_url, *timeouts)
     clock = clock or _default_clock(settings, db)
-    wakes: dict[str, list[BackgroundLoop]] = {"quota": [], "templates": [], "audience": []}
+    wakes: dict[str, list[BackgroundLoop]] = {
+        "quota": [], "templates": [], "audience": [], "webhooks": [],
+    }  # fmt: skip
     accounts = AccountsApp(env, clock)
     quota = QuotaApp(env, clock, accounts, on_change=lambda: _wake(wakes["quota"]))
     templates = TemplatesApp(env, clock, on_change=lambda: _wake(wakes["templates"]))
     audience = AudienceApp(env, clock, on_change=lambda: _wake(wakes["audience"]))
-    apps: list[Application[UUID]] = [accounts, quota, templates, audience]
+    webhook_secrets = SqlWebhookSecrets(db)
+    private_ok = settings.webhook_allow_private
+    webhooks = WebhooksApp(env, clock, webhook_secrets, private_ok,
+                           on_change=lambda: _wake(wakes["webhooks"]),
+                           url_guard=None if private_ok else refusal)  # fmt: skip
+    apps: list[Application[UUID]] = [accounts, quota, templates, audience, webhooks]
     read_model_sets = [
         ReadModelSet("quota", [QuotaLedgerReadModel(), AlertsReadModel(), SendsReadModel()], db),
         ReadModelSet("templates", [TemplateListReadModel()], db),
@@ -172,7 +196,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     send_views = SendQueries(db)
     marketing = CurrentMarketing(read_models.of("quota"), send_views)
     replies = ReplyRecorder(audience, marketing, accounts.exists)
-    bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies))
+    outbox = SqlDeliveryOutbox(db)
+    receivers = HttpReceivers(settings.webhook_allow_private)
+    outbox_follower = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=200,
+                                  poll_interval=WEBHOOK_IDLE_SECONDS)  # fmt: skip
+    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, wall_clock)
+    bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies,
+                                webhooks, outbox))  # fmt: skip
     settlement = SettlementTimer(
         receipts,
         lifecycle,
@@ -185,7 +215,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     scheduler = SendScheduler(
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends
     )
-    due_work = DueWork(scheduler, handover, settlement, read_models)
+    due_work = DueWork(scheduler, handover, settlement, read_models,
+                       _WebhookWork(outbox_follower, dispatcher))  # fmt: skip
     loops = BackgroundLoops(
         projections=[
             BackgroundLoop(f"follower-{f.app.name}", f.run_once, f.poll_interval) for f in followers
@@ -194,6 +225,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             BackgroundLoop("send-worker", handover.run_once, WORKER_IDLE_SECONDS),
             BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
             BackgroundLoop("scheduler", scheduler.run_once, SCHEDULER_IDLE_SECONDS),
+            BackgroundLoop("webhook-outbox", outbox_follower.run_once, WEBHOOK_IDLE_SECONDS),
+            BackgroundLoop("webhook-dispatch", dispatcher.run_once, WEBHOOK_IDLE_SECONDS),
         ],
         kafka=_kafka_publishers(settings, apps, tracking),
         upkeep=[
@@ -206,13 +239,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     for follower, loop in zip(followers, loops.projections, strict=True):
         wakes[follower.app.name].append(loop)
     wakes["quota"].append(loops.sending[0])  # the send worker follows the quota log
+    wakes["quota"].append(loops.sending[3])  # so does the webhook outbox
     stores: list[HasTables] = [*read_model_sets, idempotency, carrier, journal, limits, command_log,
                                _Tracked(tracking, worker.name, quota.name)]  # fmt: skip
     stores += [_Tracked(tracking, f"kafka_events:{a.name}", a.name) for a in apps]
+    stores += [webhook_secrets, outbox, _Tracked(tracking, WEBHOOK_OUTBOX, quota.name)]
     create_schema(settings, apps, stores)
     stepper = None
     if isinstance(clock, SimulatedClock):
-        timetables = [send_views.next_send_due_after, send_views.next_expiry_after]
+        timetables = [send_views.next_send_due_after, send_views.next_expiry_after,
+                      outbox.next_due_after]  # fmt: skip
         if carriers is None:  # the simulated carrier's receipts come on the simulated clock
             timetables.append(carrier.next_due_after)
         stepper = ClockStepper(clock, due_work.run, timetables)
@@ -251,7 +287,24 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         command_log=command_log,
         sheets=sheets,
         loops=loops,
+        webhooks=webhooks,
+        webhook_outbox=outbox,
+        webhook_deliveries=DeliveryQueries(db),
+        webhook_follower=outbox_follower,
+        dispatcher=dispatcher,
+        receivers=receivers,
     )
+
+
+@dataclass(frozen=True)
+class _WebhookWork:
+    """What is due for webhooks now: the outbox takes in the log, the dispatcher sends."""
+
+    follower: LogFollower
+    dispatcher: WebhookDispatcher
+
+    def catch_up(self) -> int:
+        return self.follower.catch_up() + self.dispatcher.catch_up()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     http_keep_alive_seconds: float = Field(default=5.0, ge=1, le=300)
     http_max_connections: int = Field(default=512, ge=1, le=100_000)
+    # webhooks may go over http and to private and loopback addresses (development, tests)
+    webhook_allow_private: bool = False
 
     def carrier_entries(self) -> list[dict[str, object]]:
         """``SMS_CARRIERS`` read: each carrier's entry (an empty list: the simulated one)."""

@@ -24,7 +24,14 @@ from smsplat.commands.command_types import (
     SubmitTemplate,
 )
 from smsplat.commands.handlers import WriteSide, command_bus
-from smsplat.commands.ports import OutgoingMessage, Submission
+from smsplat.commands.ports import (
+    DeliveryAttempt,
+    DueDelivery,
+    NewDelivery,
+    OutgoingMessage,
+    ReceiverAnswer,
+    Submission,
+)
 from smsplat.commands.quota import QuotaApp
 from smsplat.commands.receipts import ReceiptRecorder
 from smsplat.commands.recipient_sources import SheetRow
@@ -34,6 +41,9 @@ from smsplat.commands.send_lifecycle import SendLifecycle
 from smsplat.commands.send_worker import SendWorker
 from smsplat.commands.sending import SendingService
 from smsplat.commands.templates import TemplatesApp
+from smsplat.commands.webhook_dispatch import WebhookDispatcher
+from smsplat.commands.webhook_outbox import WebhookOutbox
+from smsplat.commands.webhooks import WebhooksApp
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, a Monday: reviews open
 
@@ -135,6 +145,108 @@ class NoRecentMarketing:
         return []
 
 
+class MemorySecrets:
+    def __init__(self) -> None:
+        self.kept: dict[tuple[UUID, int], str] = {}
+
+    def keep(self, webhook_id: UUID, version: int, secret: str) -> str:
+        return self.kept.setdefault((webhook_id, version), secret)
+
+    def signing(self, webhook_id: UUID, versions: Sequence[int]) -> list[str]:
+        return [self.kept[(webhook_id, v)] for v in versions if (webhook_id, v) in self.kept]
+
+
+@dataclass
+class Delivery:
+    new: NewDelivery
+    status: str = "pending"
+    attempts: int = 0
+    due_at: datetime | None = None
+    codes: list[int | None] = field(default_factory=list)
+
+
+class MemoryOutbox:
+    """The outbox's rules on dicts: order per key and endpoint, due times, give-ups."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Delivery] = {}
+        self.tracking: dict[str, int] = {}
+
+    def position(self, name: str) -> int:
+        return self.tracking.get(name, 0)
+
+    def enqueue(self, name: str, start: int, end: int, deliveries: Sequence[NewDelivery]) -> bool:
+        if self.tracking.get(name, 0) != start:
+            return False
+        self.tracking[name] = end
+        for d in deliveries:
+            self.rows.setdefault(d.delivery_id, Delivery(d, due_at=d.due_at))
+        return True
+
+    def claim_due(self, now: datetime, wall_now: datetime, limit: int) -> list[DueDelivery]:
+        pending = sorted((r for r in self.rows.values() if r.status == "pending"),
+                         key=lambda r: r.new.seq)  # fmt: skip
+        first: dict[tuple[UUID, str], Delivery] = {}
+        for row in pending:
+            first.setdefault((row.new.webhook_id, row.new.key), row)
+        due = [r for r in first.values() if r.due_at is not None and r.due_at <= now]
+        return [
+            DueDelivery(r.new.delivery_id, r.new.webhook_id, r.new.account_id,
+                        r.new.event_type, r.new.body, r.attempts)
+            for r in due[:limit]
+        ]  # fmt: skip
+
+    def delivered(self, attempt: DeliveryAttempt) -> None:
+        row = self.rows[attempt.delivery_id]
+        row.status, row.attempts = "delivered", row.attempts + 1
+        row.codes.append(attempt.status_code)
+
+    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
+        row = self.rows[attempt.delivery_id]
+        row.attempts += 1
+        row.codes.append(attempt.status_code)
+        row.status, row.due_at = ("pending", retry_at) if retry_at else ("failed", None)
+
+    def cancel(self, webhook_id: UUID) -> int:
+        gone = [r for r in self.rows.values()
+                if r.new.webhook_id == webhook_id and r.status == "pending"]  # fmt: skip
+        for row in gone:
+            row.status = "cancelled"
+        return len(gone)
+
+    def next_due_after(self, now: datetime) -> datetime | None:
+        due = [r.due_at for r in self.rows.values()
+               if r.status == "pending" and r.due_at and r.due_at > now]  # fmt: skip
+        return min(due) if due else None
+
+    def retry(self, delivery_id: str, account_id: str | None, now: datetime) -> bool:
+        row = self.rows.get(delivery_id)
+        if row is None or row.status == "cancelled" or account_id not in (None, row.new.account_id):
+            return False
+        row.status, row.due_at = "pending", now
+        return True
+
+    def replay(self, webhook_id: UUID, since: datetime, now: datetime) -> int:
+        again = [r for r in self.rows.values() if r.new.webhook_id == webhook_id
+                 and r.new.created_at >= since and r.status != "cancelled"]  # fmt: skip
+        for row in again:
+            row.status, row.due_at = "pending", now
+        return len(again)
+
+
+@dataclass
+class FakeReceivers:
+    """Answers every POST with ``answer`` (a status code, or None: a timeout) and keeps it."""
+
+    answer: int | None = 200
+    posted: list[tuple[str, str, str, list[str]]] = field(default_factory=list)
+
+    def post(self, url: str, delivery_id: str, body: str, secrets: Sequence[str]) -> ReceiverAnswer:
+        self.posted.append((url, delivery_id, body, list(secrets)))
+        error = None if self.answer is not None else "timeout"
+        return ReceiverAnswer(self.answer, error, 1.0)
+
+
 class MemoryTracking:
     def __init__(self) -> None:
         self.rows: dict[str, int] = {}
@@ -161,6 +273,11 @@ class World:
     audience: AudienceApp
     handover: LogFollower  # the send worker, following the quota log
     bus: CommandBus
+    webhooks: WebhooksApp
+    outbox: MemoryOutbox
+    receivers: FakeReceivers
+    told: LogFollower  # the webhook outbox, following the quota log
+    dispatcher: WebhookDispatcher
 
     def account(self, units: int = 1000, product: str = "site") -> UUID:
         """An account with ``product`` active and a package of ``units`` bought."""
@@ -185,6 +302,12 @@ class World:
         self.handover.catch_up()
         return len(self.carrier.given)
 
+    def tell_webhooks(self) -> int:
+        """The outbox takes in every event stored so far, and the dispatcher sends what is
+        due; returns how many deliveries it attempted."""
+        self.told.catch_up()
+        return self.dispatcher.catch_up()
+
 
 def world() -> World:
     clock = FakeClock()
@@ -202,7 +325,13 @@ def world() -> World:
     receipts = ReceiptRecorder(lifecycle, alerts)
     worker = SendWorker(quota, lifecycle, alerts, carrier, clock, limits, MemoryTracking())
     replies = ReplyRecorder(audience, NoRecentMarketing(), accounts.exists)
-    write = WriteSide(accounts, quota, templates, audience, sending, receipts, replies)
+    webhooks = WebhooksApp(None, clock, MemorySecrets(), allow_http=True)
+    outbox, receivers = MemoryOutbox(), FakeReceivers()
+    write = WriteSide(accounts, quota, templates, audience, sending, receipts, replies,
+                      webhooks, outbox)  # fmt: skip
     handover = LogFollower(quota, worker, batch_size=100, poll_interval=0)
+    told = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=100)
+    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, clock, lambda: 1.0)
     return World(clock, carrier, limits, directory, accounts, quota, templates, audience,
-                 handover, command_bus(write))  # fmt: skip
+                 handover, command_bus(write), webhooks, outbox, receivers, told,
+                 dispatcher)  # fmt: skip

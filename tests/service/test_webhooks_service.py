@@ -1,0 +1,156 @@
+"""Webhooks on fakes of the ports: what the outbox makes of a send's life, in order, signed
+with the endpoint's secrets; retries on the schedule; 410; rotation; another account's."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from smsplat.commands.command_types import (
+    CreateWebhook,
+    DeleteWebhook,
+    RecordReceipts,
+    ReplayWebhook,
+    RetryWebhookDelivery,
+    RotateWebhookSecret,
+    SendMassSend,
+)
+from smsplat.commands.recipient_sources import Numbers
+from smsplat.domain.carrier_lines import ReportedReceipt
+from smsplat.domain.sending import message_id
+from smsplat.domain.webhooks import RETRY_AFTER, WebhookNotFound
+
+from tests.service.world import World, world
+
+NUMBERS = ["13812340010", "13812340011", "13812340012"]
+
+
+@pytest.fixture
+def w() -> World:
+    return world()
+
+
+def bodies(w: World) -> list[dict[str, object]]:
+    return [json.loads(body) for _, _, body, _ in w.receivers.posted]
+
+
+def test_a_sends_life_reaches_its_endpoint_in_order_per_message(w: World) -> None:
+    account = w.account()
+    hook = w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/hook",
+                                      ["message.status", "send.status"], None, False))  # fmt: skip
+    assert hook.secret.startswith("whsec_")
+    template = w.template(account)
+    send = w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a")).send
+    w.hand_over_all()
+    first, second = message_id(send.id, 0), message_id(send.id, 1)
+    w.bus.handle(RecordReceipts([ReportedReceipt(first, "delivered"),
+                                 ReportedReceipt(second, "failed")]))  # fmt: skip
+    w.tell_webhooks()
+    told = bodies(w)
+    statuses = [(b["data"]["message_id"], b["data"]["status"])  # type: ignore[index]
+                for b in told if b["type"] == "message.status"]  # fmt: skip
+    assert [s for m, s in statuses if m == first] == ["sending", "success"]
+    assert [s for m, s in statuses if m == second] == ["sending", "failed"]
+    failed = next(b["data"] for b in told if b["type"] == "message.status"
+                  and b["data"]["status"] == "failed")  # type: ignore[index]  # fmt: skip
+    assert failed["reason"] == "delivery_failed" and failed["phone"] == NUMBERS[1]  # type: ignore[index]
+    sends = [b["data"]["status"] for b in told if b["type"] == "send.status"]  # type: ignore[index]
+    assert sends == ["submitting", "submitted"]
+    assert all(secrets == [hook.secret] for _, _, _, secrets in w.receivers.posted)
+    assert w.tell_webhooks() == 0  # all delivered: nothing again
+
+
+def test_a_failing_receiver_is_retried_on_the_schedule_then_given_up_and_retried_on_request(
+    w: World,
+) -> None:
+    account = w.account()
+    w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/hook", ["send.status"], None, False))
+    template = w.template(account)
+    w.receivers.answer = 500
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS[:1]), None, "site", "a"))
+    assert w.tell_webhooks() == 1
+    (delivery,) = w.outbox.rows.values()
+    for wait in RETRY_AFTER:
+        assert w.tell_webhooks() == 0  # not due yet
+        w.clock.advance(wait.total_seconds())
+        assert w.tell_webhooks() == 1
+    assert delivery.status == "failed" and delivery.attempts == len(RETRY_AFTER) + 1
+    w.receivers.answer = 204
+    assert w.bus.handle(RetryWebhookDelivery(delivery.new.delivery_id, account))
+    assert w.tell_webhooks() == 1 and delivery.status == "delivered"
+    ids = {d for _, d, _, _ in w.receivers.posted}
+    assert ids == {delivery.new.delivery_id}  # the same webhook-id on every attempt
+
+
+def test_410_disables_the_endpoint_and_gives_up_what_waits(w: World) -> None:
+    account = w.account()
+    hook = w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/hook",
+                                      ["message.status"], None, False))  # fmt: skip
+    template = w.template(account)
+    w.receivers.answer = 410
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS), None, "site", "a"))
+    w.hand_over_all()
+    w.tell_webhooks()
+    assert w.webhooks.endpoint(hook.endpoint.id, account).disabled_reason == "gone"
+    assert len(w.receivers.posted) == 1  # the first 410 ends it
+    assert {r.status for r in w.outbox.rows.values()} == {"failed", "cancelled"}
+
+
+def test_during_a_rotation_both_secrets_sign_for_24_hours(w: World) -> None:
+    account = w.account()
+    hook = w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/h", ["send.status"], None,
+                                      False))  # fmt: skip
+    rotated = w.bus.handle(RotateWebhookSecret(hook.endpoint.id, account))
+    assert rotated.secret != hook.secret
+    assert w.webhooks.signing_secrets(rotated.endpoint) == [rotated.secret, hook.secret]
+    w.clock.advance(timedelta(hours=24).total_seconds())
+    assert w.webhooks.signing_secrets(w.webhooks.endpoint(hook.endpoint.id, account)) == [
+        rotated.secret
+    ]
+
+
+def test_another_accounts_webhook_is_not_found(w: World) -> None:
+    mine, theirs = w.account(), w.account()
+    hook = w.bus.handle(CreateWebhook(mine, "http://127.0.0.1:9/h", ["send.status"], None, False))
+    for command in (RotateWebhookSecret(hook.endpoint.id, theirs),
+                    DeleteWebhook(hook.endpoint.id, theirs)):  # fmt: skip
+        with pytest.raises(WebhookNotFound):
+            w.bus.handle(command)
+    assert w.webhooks.endpoints(theirs) == []
+    w.bus.handle(DeleteWebhook(hook.endpoint.id, mine))
+    assert w.webhooks.endpoints(mine) == []
+
+
+def test_a_batching_endpoint_gets_message_statuses_in_hundreds(w: World) -> None:
+    account = w.account(units=1000)
+    w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/h", ["message.status"], None, True))
+    template = w.template(account)
+    many = [f"139{n:08d}" for n in range(250)]
+    w.bus.handle(SendMassSend(account, template, Numbers(many), None, "site", "a"))
+    w.hand_over_all()
+    w.tell_webhooks()
+    sizes = [len(b["data"]["messages"]) for b in bodies(w)]  # type: ignore[index]
+    assert sorted(sizes) == [50, 100, 100]
+
+
+def test_replay_sends_again_everything_since_a_time_with_the_same_ids(w: World) -> None:
+    account = w.account()
+    hook = w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/h", ["send.status"], None,
+                                      False))  # fmt: skip
+    template = w.template(account)
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS[:1]), None, "site", "a"))
+    w.hand_over_all()
+    w.tell_webhooks()
+    w.clock.advance(3600)
+    since = w.clock.now()
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS[1:2]), None, "site", "a"))
+    w.hand_over_all()
+    w.tell_webhooks()
+    first = list(w.receivers.posted)
+    assert len(first) == 4  # submitting and submitted, for each of two sends
+    assert w.bus.handle(ReplayWebhook(hook.endpoint.id, account, since)) == 2
+    assert w.tell_webhooks() == 2
+    assert [d for _, d, _, _ in w.receivers.posted[4:]] == [d for _, d, _, _ in first[2:]]
+    with pytest.raises(WebhookNotFound):
+        w.bus.handle(ReplayWebhook(hook.endpoint.id, w.account(), since))
