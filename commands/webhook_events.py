@@ -16,7 +16,8 @@ from typing import Any
 from ..domain.message_status import OPTED_OUT, MessageStatus, message_id
 from ..domain.quota import QuotaPool
 from ..domain.sending import Send
-from ..domain.webhooks import BALANCE_LOW, MESSAGE_STATUS, SEND_STATUS
+from ..domain.templates import Template
+from ..domain.webhooks import BALANCE_LOW, MESSAGE_STATUS, SEND_STATUS, TEMPLATE_REVIEWED
 
 REASONS = {  # why a message failed or became unknown, as the API says it
     Send.ReceiptsRecorded: "delivery_failed",
@@ -77,6 +78,25 @@ def touched(event: Any) -> list[int]:
 def balance_events(event: QuotaPool.LowBalanceAlerted, account_id: str) -> list[WebhookEvent]:
     return [WebhookEvent(BALANCE_LOW, account_id, f"balance:{account_id}", event.timestamp, {
         "account_id": account_id, "available": event.available, "alert_id": event.alert_id,
+        "at": _iso(event.timestamp),
+    })]  # fmt: skip
+
+
+def template_events(event: Any, account_id: str) -> list[WebhookEvent]:
+    """``template.reviewed``: approved or rejected by a reviewer, or refused by the
+    pre-screen (T5, T10)."""
+    if isinstance(event, Template.Approved):
+        status, reason, by = "approved", None, event.reviewer
+    elif isinstance(event, Template.Rejected):
+        status, reason, by = "rejected", event.reason, event.reviewer
+    elif isinstance(event, Template.PreScreened) and event.refused:
+        status, by = "rejected", "prescreen"
+        reason = "; ".join(r.get("message", r.get("code", "")) for r in event.reasons)
+    else:
+        return []
+    template_id = str(event.originator_id)
+    return [WebhookEvent(TEMPLATE_REVIEWED, account_id, template_id, event.timestamp, {
+        "template_id": template_id, "status": status, "reason": reason, "reviewer": by,
         "at": _iso(event.timestamp),
     })]  # fmt: skip
 

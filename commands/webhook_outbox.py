@@ -24,10 +24,12 @@ from eventsourcing.utils import get_topic
 
 from ..domain.quota import QuotaPool
 from ..domain.sending import Send
+from ..domain.templates import Template
 from ..domain.webhooks import MAX_BATCH, MESSAGE_STATUS, WebhookEndpoint
 from .ports import DeliveryOutbox, NewDelivery, Notified
 from .quota import QuotaApp
-from .webhook_events import WebhookEvent, balance_events, message_events
+from .templates import TemplatesApp
+from .webhook_events import WebhookEvent, balance_events, message_events, template_events
 from .webhooks import WebhooksApp
 
 NAME = "webhook_outbox"
@@ -38,21 +40,24 @@ SEND_EVENTS = [
     Send.MessagesExpired,
 ]  # fmt: skip
 TOPICS = [get_topic(e) for e in [*SEND_EVENTS, QuotaPool.LowBalanceAlerted]]
+TEMPLATE_TOPICS = [get_topic(e) for e in (Template.PreScreened, Template.Approved,
+                                           Template.Rejected)]  # fmt: skip
 KEPT_SENDS = 200  # sends kept as they stood after the last event seen
 
 
-class WebhookOutbox:
-    name = NAME
-    topics = TOPICS
+class LogOutbox:
+    """What one application's log tells webhooks: the shared loop. A subclass says whose
+    account an event is and what it tells."""
 
-    def __init__(self, quota: QuotaApp, webhooks: WebhooksApp, outbox: DeliveryOutbox) -> None:
-        self.quota = quota
+    name = NAME
+    topics: list[str] | None = None
+
+    def __init__(self, webhooks: WebhooksApp, outbox: DeliveryOutbox) -> None:
         self.webhooks = webhooks
         self.outbox = outbox
-        self._sends: OrderedDict[UUID, Send] = OrderedDict()
 
     def position(self) -> int:
-        return self.outbox.position(NAME)
+        return self.outbox.position(self.name)
 
     def process(self, start: int, batch: Sequence[Notified]) -> None:
         endpoints: dict[str, list[WebhookEndpoint]] = {}  # by account, for this batch
@@ -64,10 +69,28 @@ class WebhookOutbox:
             if account not in endpoints:
                 endpoints[account] = [e for e in self.webhooks.endpoints(UUID(account)) if e.active]
             if not endpoints[account]:
-                continue  # most accounts have none: their sends are not even read
+                continue  # most accounts have none: their events are not even read
             told = self._told(item.event, account)
-            deliveries += _deliveries(item.position, told, endpoints[account])
-        self.outbox.enqueue(NAME, start, batch[-1].position, deliveries)
+            deliveries += _deliveries(self.name, item.position, told, endpoints[account])
+        self.outbox.enqueue(self.name, start, batch[-1].position, deliveries)
+
+    def _account_of(self, event: Any) -> str | None:
+        raise NotImplementedError
+
+    def _told(self, event: Any, account: str) -> list[WebhookEvent]:
+        raise NotImplementedError
+
+
+class WebhookOutbox(LogOutbox):
+    """The quota log: sends' messages and statuses, low-balance alerts."""
+
+    name = NAME
+    topics = TOPICS
+
+    def __init__(self, quota: QuotaApp, webhooks: WebhooksApp, outbox: DeliveryOutbox) -> None:
+        super().__init__(webhooks, outbox)
+        self.quota = quota
+        self._sends: OrderedDict[UUID, Send] = OrderedDict()
 
     def _account_of(self, event: Any) -> str | None:
         if isinstance(event, QuotaPool.LowBalanceAlerted):
@@ -106,8 +129,31 @@ class WebhookOutbox:
             self._sends.popitem(last=False)
 
 
+class TemplateOutbox(LogOutbox):
+    """The templates log: a template's review decided (approved, rejected, or refused by the
+    pre-screen)."""
+
+    name = f"{NAME}:templates"
+    topics = TEMPLATE_TOPICS
+
+    def __init__(
+        self, templates: TemplatesApp, webhooks: WebhooksApp, outbox: DeliveryOutbox
+    ) -> None:
+        super().__init__(webhooks, outbox)
+        self.templates = templates
+
+    def _account_of(self, event: Any) -> str | None:
+        if isinstance(event, Template.PreScreened) and not event.refused:
+            return None  # passed the pre-screen: a reviewer decides later
+        template: object = self.templates.repository.get(event.originator_id)
+        return template.account_id if isinstance(template, Template) else None
+
+    def _told(self, event: Any, account: str) -> list[WebhookEvent]:
+        return template_events(event, account)
+
+
 def _deliveries(
-    position: int, told: Sequence[WebhookEvent], endpoints: Sequence[WebhookEndpoint]
+    log: str, position: int, told: Sequence[WebhookEvent], endpoints: Sequence[WebhookEndpoint]
 ) -> list[NewDelivery]:
     """Each endpoint's deliveries of what one stored event told: one per event, or, for an
     endpoint that batches, its ``message.status`` in deliveries of up to ``MAX_BATCH``."""
@@ -124,7 +170,7 @@ def _deliveries(
             units.append((MESSAGE_STATUS, chunk[0].data["send_id"], chunk[0].at,
                           {"messages": [t.data for t in chunk]}))  # fmt: skip
         for k, (kind, key, at, data) in enumerate(units):
-            ident = uuid5(NAMESPACE_URL, f"smsplat:webhook:{endpoint.id}:{position}:{k}")
+            ident = uuid5(NAMESPACE_URL, f"smsplat:webhook:{endpoint.id}:{log}:{position}:{k}")
             body = json.dumps({"type": kind, "timestamp": at.isoformat(), "data": data},
                               ensure_ascii=False, separators=(",", ":"))  # fmt: skip
             made.append(NewDelivery(f"msg_{ident.hex}", endpoint.id, endpoint.account_id, kind,

@@ -51,7 +51,7 @@ from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
 from ..commands.webhook_dispatch import WebhookDispatcher
 from ..commands.webhook_outbox import NAME as WEBHOOK_OUTBOX
-from ..commands.webhook_outbox import WebhookOutbox
+from ..commands.webhook_outbox import TemplateOutbox, WebhookOutbox
 from ..commands.webhooks import WebhooksApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
@@ -200,6 +200,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     receivers = HttpReceivers(settings.webhook_allow_private)
     outbox_follower = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=200,
                                   poll_interval=WEBHOOK_IDLE_SECONDS)  # fmt: skip
+    template_follower = LogFollower(
+        templates, TemplateOutbox(templates, webhooks, outbox), batch_size=200,
+        poll_interval=WEBHOOK_IDLE_SECONDS,
+    )  # fmt: skip
     dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, wall_clock)
     bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies,
                                 webhooks, outbox))  # fmt: skip
@@ -216,7 +220,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends
     )
     due_work = DueWork(scheduler, handover, settlement, read_models,
-                       _WebhookWork(outbox_follower, dispatcher))  # fmt: skip
+                       _WebhookWork((outbox_follower, template_follower), dispatcher))  # fmt: skip
     loops = BackgroundLoops(
         projections=[
             BackgroundLoop(f"follower-{f.app.name}", f.run_once, f.poll_interval) for f in followers
@@ -226,6 +230,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             BackgroundLoop("settlement", settlement.run_once, SETTLEMENT_IDLE_SECONDS),
             BackgroundLoop("scheduler", scheduler.run_once, SCHEDULER_IDLE_SECONDS),
             BackgroundLoop("webhook-outbox", outbox_follower.run_once, WEBHOOK_IDLE_SECONDS),
+            BackgroundLoop("webhook-outbox-templates", template_follower.run_once,
+                           WEBHOOK_IDLE_SECONDS),
             BackgroundLoop("webhook-dispatch", dispatcher.run_once, WEBHOOK_IDLE_SECONDS),
         ],
         kafka=_kafka_publishers(settings, apps, tracking),
@@ -240,10 +246,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         wakes[follower.app.name].append(loop)
     wakes["quota"].append(loops.sending[0])  # the send worker follows the quota log
     wakes["quota"].append(loops.sending[3])  # so does the webhook outbox
+    wakes["templates"].append(loops.sending[4])  # and its templates part the templates log
     stores: list[HasTables] = [*read_model_sets, idempotency, carrier, journal, limits, command_log,
                                _Tracked(tracking, worker.name, quota.name)]  # fmt: skip
     stores += [_Tracked(tracking, f"kafka_events:{a.name}", a.name) for a in apps]
-    stores += [webhook_secrets, outbox, _Tracked(tracking, WEBHOOK_OUTBOX, quota.name)]
+    stores += [webhook_secrets, outbox, _Tracked(tracking, WEBHOOK_OUTBOX, quota.name),
+               _Tracked(tracking, TemplateOutbox.name, templates.name)]  # fmt: skip
     create_schema(settings, apps, stores)
     stepper = None
     if isinstance(clock, SimulatedClock):
@@ -298,13 +306,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
 
 @dataclass(frozen=True)
 class _WebhookWork:
-    """What is due for webhooks now: the outbox takes in the log, the dispatcher sends."""
+    """What is due for webhooks now: the outbox takes in the logs, the dispatcher sends."""
 
-    follower: LogFollower
+    followers: tuple[LogFollower, ...]
     dispatcher: WebhookDispatcher
 
     def catch_up(self) -> int:
-        return self.follower.catch_up() + self.dispatcher.catch_up()
+        return sum(f.catch_up() for f in self.followers) + self.dispatcher.catch_up()
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from smsplat.commands.command_types import (
     CreateWebhook,
     DeleteWebhook,
     RecordReceipts,
+    RejectTemplate,
     ReplayWebhook,
     RetryWebhookDelivery,
     RotateWebhookSecret,
     SendMassSend,
+    SubmitTemplate,
 )
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.carrier_lines import ReportedReceipt
@@ -154,3 +157,18 @@ def test_replay_sends_again_everything_since_a_time_with_the_same_ids(w: World) 
     assert [d for _, d, _, _ in w.receivers.posted[4:]] == [d for _, d, _, _ in first[2:]]
     with pytest.raises(WebhookNotFound):
         w.bus.handle(ReplayWebhook(hook.endpoint.id, w.account(), since))
+
+
+def test_a_templates_review_is_told_approved_or_rejected(w: World) -> None:
+    account = w.account()
+    w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/h", ["template.reviewed"], None,
+                               False))  # fmt: skip
+    approved = w.template(account)
+    submitted = w.bus.handle(SubmitTemplate(account, "mass", "notice", None, "花店",
+                                            "会员日到店有礼，欢迎光临。", "a"))  # fmt: skip
+    w.bus.handle(RejectTemplate(submitted.id, "请写明活动主题", "operator"))
+    w.tell_webhooks()
+    told: dict[str, Any] = {b["data"]["template_id"]: b["data"] for b in bodies(w)}  # type: ignore[index]
+    assert told[str(approved)]["status"] == "approved"
+    assert told[str(submitted.id)]["status"] == "rejected"
+    assert told[str(submitted.id)]["reason"] == "请写明活动主题"

@@ -42,7 +42,7 @@ from smsplat.commands.send_worker import SendWorker
 from smsplat.commands.sending import SendingService
 from smsplat.commands.templates import TemplatesApp
 from smsplat.commands.webhook_dispatch import WebhookDispatcher
-from smsplat.commands.webhook_outbox import WebhookOutbox
+from smsplat.commands.webhook_outbox import TemplateOutbox, WebhookOutbox
 from smsplat.commands.webhooks import WebhooksApp
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, a Monday: reviews open
@@ -277,6 +277,7 @@ class World:
     outbox: MemoryOutbox
     receivers: FakeReceivers
     told: LogFollower  # the webhook outbox, following the quota log
+    told_templates: LogFollower  # and the templates log
     dispatcher: WebhookDispatcher
 
     def account(self, units: int = 1000, product: str = "site") -> UUID:
@@ -306,6 +307,7 @@ class World:
         """The outbox takes in every event stored so far, and the dispatcher sends what is
         due; returns how many deliveries it attempted."""
         self.told.catch_up()
+        self.told_templates.catch_up()
         return self.dispatcher.catch_up()
 
 
@@ -331,7 +333,8 @@ def world() -> World:
                       webhooks, outbox)  # fmt: skip
     handover = LogFollower(quota, worker, batch_size=100, poll_interval=0)
     told = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=100)
+    told_templates = LogFollower(templates, TemplateOutbox(templates, webhooks, outbox))
     dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, clock, lambda: 1.0)
     return World(clock, carrier, limits, directory, accounts, quota, templates, audience,
                  handover, command_bus(write), webhooks, outbox, receivers, told,
-                 dispatcher)  # fmt: skip
+                 told_templates, dispatcher)  # fmt: skip
