@@ -23,8 +23,9 @@ PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cance
 
 
 class SqlDeliveryOutbox:
-    def __init__(self, db: SqlDatabase) -> None:
+    def __init__(self, db: SqlDatabase, lease: timedelta = LEASE) -> None:
         self.db = db
+        self.lease = lease  # a dispatcher's hold on the deliveries it took (wall clock)
 
     def create_tables(self) -> None:
         ts = "TIMESTAMPTZ" if self.db.dialect == "postgres" else "TEXT"
@@ -77,7 +78,7 @@ class SqlDeliveryOutbox:
         return True
 
     def claim_due(self, now: datetime, wall_now: datetime, limit: int) -> list[DueDelivery]:
-        wall, until = self._time(wall_now), self._time(wall_now + LEASE)
+        wall, until = self._time(wall_now), self._time(wall_now + self.lease)
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT d.delivery_id, d.webhook_id, d.account_id, d.event_type, d.body, "

@@ -21,6 +21,8 @@ from ..infra.settings import Settings
 def main(log_level: str) -> None:
     """smsplat: event-sourced SMS platform backend."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request with its URL at INFO: webhook URLs are the customers' own
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @main.command()

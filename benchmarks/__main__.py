@@ -1,12 +1,19 @@
-"""``python -m benchmarks [quota|sending|campaigns]``: run the benchmarks, print their figures."""
+"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks]``: run the benchmarks and
+print their figures."""
 
 from __future__ import annotations
 
 import sys
 
-from . import campaigns, quota, sending, smpp
+from . import campaigns, quota, sending, smpp, webhooks
 
-SUITES = {"quota": quota.run, "sending": sending.run, "campaigns": campaigns.run, "smpp": smpp.run}
+SUITES = {
+    "quota": quota.run,
+    "sending": sending.run,
+    "campaigns": campaigns.run,
+    "smpp": smpp.run,
+    "webhooks": webhooks.run,
+}
 
 
 def main() -> None:

@@ -16,9 +16,10 @@ import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
 
 from ..domain.errors import NotFound
-from ..domain.webhooks import JITTER, WebhookNotFound, retry_at
+from ..domain.webhooks import JITTER, WebhookEndpoint, WebhookNotFound, retry_at
 from .ports import Clock, DeliveryAttempt, DeliveryOutbox, DueDelivery, WebhookReceivers
 from .webhooks import WebhooksApp
 
@@ -53,7 +54,8 @@ class WebhookDispatcher:
     def run_once(self) -> int:
         """Send what is due now; returns how many deliveries were attempted."""
         due = self.outbox.claim_due(self.clock.now(), self.wall_clock.now(), ROUND_SIZE)
-        for failure in self._pool.map(self._deliver, due):
+        targets = {w: self._target(w) for w in {d.webhook_id for d in due}}  # once a round
+        for failure in self._pool.map(lambda d: self._deliver(d, targets[d.webhook_id]), due):
             if failure is not None:
                 log.error("webhook delivery failed to record: %s", failure)
         return len(due)
@@ -68,23 +70,32 @@ class WebhookDispatcher:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _deliver(self, delivery: DueDelivery) -> Exception | None:
+    def _target(self, webhook_id: UUID) -> tuple[WebhookEndpoint, list[str]] | None:
+        """The endpoint and the secrets that sign for it now; None once it is deleted or
+        disabled (what waits for it is given up)."""
         try:
-            self._attempt(delivery)
+            endpoint = self.webhooks.endpoint(webhook_id, None)
+        except (WebhookNotFound, NotFound):
+            endpoint = None
+        if endpoint is None or not endpoint.active:
+            self.outbox.cancel(webhook_id)
+            return None
+        return endpoint, self.webhooks.signing_secrets(endpoint)
+
+    def _deliver(
+        self, delivery: DueDelivery, target: tuple[WebhookEndpoint, list[str]] | None
+    ) -> Exception | None:
+        if target is None:
+            return None
+        try:
+            self._attempt(delivery, *target)
         except Exception as error:  # recorded by the log; the lease brings it back
             return error
         return None
 
-    def _attempt(self, delivery: DueDelivery) -> None:
-        try:
-            endpoint = self.webhooks.endpoint(delivery.webhook_id, None)
-        except (WebhookNotFound, NotFound):
-            self.outbox.cancel(delivery.webhook_id)  # deleted meanwhile
-            return
-        if not endpoint.active:
-            self.outbox.cancel(delivery.webhook_id)
-            return
-        secrets = self.webhooks.signing_secrets(endpoint)
+    def _attempt(
+        self, delivery: DueDelivery, endpoint: WebhookEndpoint, secrets: list[str]
+    ) -> None:
         answer = self.receivers.post(endpoint.url, delivery.delivery_id, delivery.body, secrets)
         now = self.clock.now()
         attempt = DeliveryAttempt(

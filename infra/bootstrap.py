@@ -196,8 +196,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     send_views = SendQueries(db)
     marketing = CurrentMarketing(read_models.of("quota"), send_views)
     replies = ReplyRecorder(audience, marketing, accounts.exists)
-    outbox = SqlDeliveryOutbox(db)
-    receivers = HttpReceivers(settings.webhook_allow_private)
+    outbox = SqlDeliveryOutbox(db, timedelta(seconds=settings.webhook_lease_seconds))
+    receivers = HttpReceivers(settings.webhook_allow_private, settings.webhook_timeout_seconds)
     outbox_follower = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=200,
                                   poll_interval=WEBHOOK_IDLE_SECONDS)  # fmt: skip
     template_follower = LogFollower(

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     http_max_connections: int = Field(default=512, ge=1, le=100_000)
     # webhooks may go over http and to private and loopback addresses (development, tests)
     webhook_allow_private: bool = False
+    # how long a dispatcher's hold on a delivery lasts (wall clock) before another may send
+    # it (one killed mid-delivery), and how long a receiver may take to answer
+    webhook_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     def carrier_entries(self) -> list[dict[str, object]]:
         """``SMS_CARRIERS`` read: each carrier's entry (an empty list: the simulated one)."""

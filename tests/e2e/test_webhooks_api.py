@@ -4,72 +4,22 @@ signature with the ``standardwebhooks`` package (contract: Webhooks)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.api.app import create_app
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import make_container
 from tests.e2e.helpers import assert_problem, auth
 from tests.e2e.sending_helpers import FAILS, ORDINARY, advance, funded_account, mass_template
 from tests.support import Api
 from tests.timing import wait_until
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.postgres
-
-
-class Receiver:
-    """A webhook receiver: answers ``status`` (settable), verifies with ``secrets`` and keeps
-    every verified delivery (and counts the ones that failed verification)."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.secrets: list[str] = []
-        self.verified: list[tuple[str, dict[str, Any]]] = []  # (webhook-id, body)
-        self.unverified = 0
-        self.signatures: list[int] = []  # how many signatures each delivery carried
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.take(body, headers)
-                self.send_response(receiver.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def take(self, body: bytes, headers: dict[str, str]) -> None:
-        with self._lock:
-            if self.status >= 300:
-                return  # down: nothing is taken
-            for secret in self.secrets:
-                try:
-                    Webhook(secret).verify(body, headers)
-                except WebhookVerificationError:
-                    continue
-                self.verified.append((headers["webhook-id"], json.loads(body)))
-                self.signatures.append(len(headers["webhook-signature"].split(" ")))
-                return
-            self.unverified += 1
-
-    def of(self, kind: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [b["data"] for _, b in self.verified if b["type"] == kind]
 
 
 @pytest.fixture
@@ -227,3 +177,58 @@ def test_another_accounts_webhooks_and_deliveries_are_not_found(
     assert api.client.get(f"/v1/webhooks/{wid}", headers=auth(my_key)).status_code == 200
     assert api.client.delete(f"/v1/webhooks/{wid}", headers=auth(my_key)).status_code == 204
     assert api.client.get(f"/v1/webhooks/{wid}", headers=auth(my_key)).status_code == 404
+
+
+@pytest.fixture
+def impatient_api(pg_url: str, clock: SimulatedClock) -> Iterator[Api]:
+    c = make_container(pg_url, clock, webhook_allow_private=True, webhook_timeout_seconds=0.5)
+    try:
+        with TestClient(create_app(c)) as client:
+            yield Api(client, c)
+    finally:
+        c.close()
+
+
+def deliveries(api: Api, account_id: str, key: str) -> list[dict[str, Any]]:
+    r = api.client.get(f"/v1/accounts/{account_id}/webhook-deliveries", headers=auth(key))
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+def test_a_slow_receiver_times_out_and_is_retried_on_schedule(impatient_api: Api) -> None:
+    api, receiver = impatient_api, Receiver(delay=2.0)  # slower than the 0.5 s timeout
+    try:
+        account_id, key = funded_account(api)
+        hook = create(api, account_id, key, receiver.url, ["send.status"])
+        receiver.secrets = [hook["secret"]]
+        template = mass_template(api, account_id, key)
+        api.client.post(f"/v1/accounts/{account_id}/sends", headers=auth(key),
+                        json={"template_id": template, "recipients": ORDINARY[:1]})  # fmt: skip
+        assert wait_until(lambda: any(d["last_error"] == "timeout"
+                                      for d in deliveries(api, account_id, key)), 60)  # fmt: skip
+        first = next(d for d in deliveries(api, account_id, key) if d["last_error"])
+        assert first["status"] == "pending" and first["attempts"] == 1
+        receiver.delay = 0.0
+        advance(api, 4)  # before the first retry (5 s, stretched by 0.9–1.1): not yet
+        assert next(d for d in deliveries(api, account_id, key)
+                    if d["delivery_id"] == first["delivery_id"])["attempts"] == 1  # fmt: skip
+        advance(api, 2)
+        assert wait_until(lambda: next(d for d in deliveries(api, account_id, key)
+                          if d["delivery_id"] == first["delivery_id"])["status"] == "delivered",
+                          60)  # fmt: skip
+    finally:
+        receiver.server.shutdown()
+
+
+def test_a_redirect_is_not_followed(hooks_api: Api, receiver: Receiver) -> None:
+    api = hooks_api
+    account_id, key = funded_account(api)
+    hook = create(api, account_id, key, receiver.url, ["send.status"])
+    receiver.secrets, receiver.status = [hook["secret"]], 302
+    template = mass_template(api, account_id, key)
+    api.client.post(f"/v1/accounts/{account_id}/sends", headers=auth(key),
+                    json={"template_id": template, "recipients": ORDINARY[:1]})  # fmt: skip
+    assert wait_until(lambda: any(d["last_error"] == "redirect_not_followed"
+                                  for d in deliveries(api, account_id, key)), 60)  # fmt: skip
+    assert all(d["status"] == "pending" for d in deliveries(api, account_id, key))
