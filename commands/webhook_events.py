@@ -10,11 +10,12 @@ events were stored (message events for one message arrive in order).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ..domain.message_status import OPTED_OUT, MessageStatus, message_id
 from ..domain.quota import QuotaPool
+from ..domain.review_time import BEIJING
 from ..domain.sending import Send
 from ..domain.templates import Template
 from ..domain.webhooks import BALANCE_LOW, MESSAGE_STATUS, SEND_STATUS, TEMPLATE_REVIEWED
@@ -102,4 +103,5 @@ def template_events(event: Any, account_id: str) -> list[WebhookEvent]:
 
 
 def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat()
+    """Times go out in Beijing time with their offset, as everywhere in the API."""
+    return at.astimezone(BEIJING).isoformat()

@@ -23,6 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from ..domain.quota import QuotaPool
+from ..domain.review_time import BEIJING
 from ..domain.sending import Send
 from ..domain.templates import Template
 from ..domain.webhooks import MAX_BATCH, MESSAGE_STATUS, WebhookEndpoint
@@ -171,7 +172,8 @@ def _deliveries(
                           {"messages": [t.data for t in chunk]}))  # fmt: skip
         for k, (kind, key, at, data) in enumerate(units):
             ident = uuid5(NAMESPACE_URL, f"smsplat:webhook:{endpoint.id}:{log}:{position}:{k}")
-            body = json.dumps({"type": kind, "timestamp": at.isoformat(), "data": data},
+            stamp = at.astimezone(BEIJING).isoformat()
+            body = json.dumps({"type": kind, "timestamp": stamp, "data": data},
                               ensure_ascii=False, separators=(",", ":"))  # fmt: skip
             made.append(NewDelivery(f"msg_{ident.hex}", endpoint.id, endpoint.account_id, kind,
                                     key, position * 100_000 + k, body, at, at))  # fmt: skip

@@ -154,7 +154,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     audience = AudienceApp(env, clock, on_change=lambda: _wake(wakes["audience"]))
     webhook_secrets = SqlWebhookSecrets(db)
     private_ok = settings.webhook_allow_private
-    webhooks = WebhooksApp(env, clock, webhook_secrets, private_ok,
+    # endpoints change rarely: one pooled connection (the pool grows under a burst), not
+    # another POSTGRES_POOL_SIZE of them held open per process
+    webhooks_env = {**env, "POSTGRES_POOL_SIZE": "1"} if "POSTGRES_POOL_SIZE" in env else env
+    webhooks = WebhooksApp(webhooks_env, clock, webhook_secrets, private_ok,
                            on_change=lambda: _wake(wakes["webhooks"]),
                            url_guard=None if private_ok else refusal)  # fmt: skip
     apps: list[Application[UUID]] = [accounts, quota, templates, audience, webhooks]

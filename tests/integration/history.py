@@ -99,7 +99,8 @@ def process_worker(url: str, account: str, tag: str, gate: Any, queue: Any) -> N
     """One racing process: build its own container, wait for the start gate, charge."""
     from tests.conftest import make_container
 
-    c = make_container(url, SimulatedClock())
+    # small pools: five containers on one server stay well below its 100 connections
+    c = make_container(url, SimulatedClock(), postgres_pool_size=2)
     try:
         queue.put(("ready", tag))
         gate.wait(60)
