@@ -94,24 +94,24 @@ class SqlDeliveryOutbox:
                             int(r[5])) for r in taken]  # fmt: skip
 
     def delivered(self, attempt: DeliveryAttempt) -> None:
-        with self.db.transaction() as tx:
-            self._attempt(tx, attempt)
-            tx.execute(
-                "UPDATE webhook_deliveries SET status = %s, attempts = attempts + 1, "
-                "last_code = %s, last_error = NULL, delivered_at = %s, lease_until = NULL "
-                "WHERE delivery_id = %s",
-                (DELIVERED, attempt.status_code, self._time(attempt.at), attempt.delivery_id),
-            )
+        self._answered(attempt, DELIVERED, due_at=None, delivered=True)
 
     def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
+        self._answered(attempt, PENDING if retry_at else FAILED, retry_at, delivered=False)
+
+    def _answered(
+        self, attempt: DeliveryAttempt, status: str, due_at: datetime | None, delivered: bool
+    ) -> None:
+        """The attempt kept in the log and the delivery moved on, in one transaction."""
         with self.db.transaction() as tx:
             self._attempt(tx, attempt)
             tx.execute(
                 "UPDATE webhook_deliveries SET status = %s, attempts = attempts + 1, "
-                "last_code = %s, last_error = %s, due_at = %s, lease_until = NULL "
-                "WHERE delivery_id = %s",
-                (PENDING if retry_at else FAILED, attempt.status_code, attempt.error,
-                 self._time(retry_at) if retry_at else None, attempt.delivery_id),
+                "last_code = %s, last_error = %s, due_at = COALESCE(%s, due_at), "
+                "delivered_at = %s, lease_until = NULL WHERE delivery_id = %s",
+                (status, attempt.status_code, attempt.error,
+                 self._time(due_at) if due_at else None,
+                 self._time(attempt.at) if delivered else None, attempt.delivery_id),
             )  # fmt: skip
 
     def cancel(self, webhook_id: UUID) -> int:

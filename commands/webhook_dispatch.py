@@ -19,7 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 from ..domain.errors import NotFound
-from ..domain.webhooks import JITTER, WebhookEndpoint, WebhookNotFound, retry_at
+from ..domain.webhooks import (
+    DELIVERED,
+    GONE,
+    JITTER,
+    WebhookEndpoint,
+    WebhookNotFound,
+    answer_means,
+    retry_at,
+)
 from .ports import Clock, DeliveryAttempt, DeliveryOutbox, DueDelivery, WebhookReceivers
 from .webhooks import WebhooksApp
 
@@ -101,10 +109,10 @@ class WebhookDispatcher:
         attempt = DeliveryAttempt(
             delivery.delivery_id, now, answer.status_code, answer.error, answer.latency_ms
         )
-        code = answer.status_code
-        if code is not None and 200 <= code < 300 and answer.error is None:
+        meaning = answer_means(answer.status_code, answer.error)
+        if meaning == DELIVERED:
             self.outbox.delivered(attempt)
-        elif code == 410:  # gone: the receiver says never again
+        elif meaning == GONE:
             self.outbox.failed(attempt, None)
             self.webhooks.disable(endpoint.id, "gone")
             self.outbox.cancel(endpoint.id)

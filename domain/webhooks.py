@@ -67,6 +67,20 @@ def retry_at(attempts: int, failed_at: datetime, stretch: float) -> datetime | N
     return failed_at + RETRY_AFTER[attempts - 1] * min(max(stretch, low), high)
 
 
+DELIVERED, GONE, RETRY = "delivered", "gone", "retry"
+
+
+def answer_means(status_code: int | None, error: str | None) -> str:
+    """A 2xx is delivered; a 410 says the receiver is gone for good (the endpoint is
+    disabled); anything else (another status, a redirect, a timeout, no answer) is tried
+    again on the schedule."""
+    if status_code is not None and 200 <= status_code < 300 and error is None:
+        return DELIVERED
+    if status_code == 410:
+        return GONE
+    return RETRY
+
+
 def check_endpoint(url: object, events: object, description: object, allow_http: bool) -> None:
     """The endpoint's fields as given: every problem listed (nothing is stored)."""
     problems: list[FieldProblem] = []

@@ -19,6 +19,8 @@ class Receiver:
     def __init__(self, delay: float = 0.0) -> None:
         self.status = 200
         self.delay = delay  # seconds before each answer
+        self.held = threading.Event()  # while cleared (hold()), answers wait for release()
+        self.held.set()
         self.secrets: list[str] = []
         self.verified: list[tuple[str, dict[str, Any]]] = []  # (webhook-id, body)
         self.unverified = 0
@@ -33,6 +35,7 @@ class Receiver:
                 receiver.take(body, headers)
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                receiver.held.wait(timeout=60)
                 self.send_response(receiver.status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -43,6 +46,13 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def hold(self) -> None:
+        """Answer nothing until ``release()``: a receiver slower than any timeout."""
+        self.held.clear()
+
+    def release(self) -> None:
+        self.held.set()
 
     def take(self, body: bytes, headers: dict[str, str]) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from smsplat.domain.webhooks import (
     WebhookEndpoint,
     WebhookNotFound,
     WebhookRegistry,
+    answer_means,
     registry_id,
     retry_at,
 )
@@ -117,3 +118,13 @@ def test_an_account_has_at_most_so_many_endpoints() -> None:
     registry.remove(ids[0], T0)  # removed already: nothing recorded
     registry.add(uuid4(), T0)
     assert len(registry.endpoints) == MAX_ENDPOINTS and ids[0] not in registry.endpoints
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "means"),
+    [(200, None, "delivered"), (204, None, "delivered"), (410, None, "gone"),
+     (500, None, "retry"), (404, None, "retry"), (302, "redirect_not_followed", "retry"),
+     (None, "timeout", "retry"), (200, "no_secret", "retry")],
+)  # fmt: skip
+def test_what_a_receivers_answer_means(code: int | None, error: str | None, means: str) -> None:
+    assert answer_means(code, error) == means
