@@ -137,6 +137,7 @@ def test_a_restart_under_load_applies_every_command_exactly_once(cluster: Privat
     answered: dict[str, int] = {}
     health_seen: set[int] = set()
     stop = threading.Event()
+    outage = threading.Event()  # set once PostgreSQL is down: the clients go on from there
     lock = threading.Lock()
     try:
         with httpx.Client(base_url=service.base, timeout=60) as http:
@@ -146,6 +147,8 @@ def test_a_restart_under_load_applies_every_command_exactly_once(cluster: Privat
             account, key = accounts[n]
             with httpx.Client(base_url=service.base, timeout=30) as http:
                 for i in range(12):
+                    if i == 2:  # two answered each, then the rest meet the outage for sure
+                        outage.wait(timeout=300)
                     idem = f"c{n}-order-{i}"
                     deadline = time.monotonic() + 180
                     while True:
@@ -179,9 +182,12 @@ def test_a_restart_under_load_applies_every_command_exactly_once(cluster: Privat
             t.start()
         assert wait_until(lambda: len(answered) >= 16)  # under way
         cluster.stop()
-        # The outage lasts until health has said so (the clients keep trying meanwhile); a
-        # fixed pause could end before a busy machine's watcher asked even once.
-        assert wait_until(lambda: 503 in health_seen, timeout=120), health_seen
+        outage.set()
+        # The outage lasts until health has said so and a client has met it (they keep
+        # trying meanwhile); a fixed pause could end before a busy machine got to either.
+        assert wait_until(
+            lambda: 503 in health_seen and outcomes["503"] + outcomes["0"] > 0, timeout=120
+        ), (health_seen, outcomes)
         cluster.start()
         for t in threads:
             t.join(300)
