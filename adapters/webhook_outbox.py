@@ -46,6 +46,10 @@ class SqlDeliveryOutbox:
             tx.execute("CREATE INDEX IF NOT EXISTS webhook_deliveries_account "
                        "ON webhook_deliveries (account_id, created_at)")  # fmt: skip
             tx.execute(
+                f"""CREATE TABLE IF NOT EXISTS webhook_failing (
+                    webhook_id TEXT PRIMARY KEY, since {ts} NOT NULL)"""
+            )  # an endpoint whose last attempt failed, since its first failure in a row
+            tx.execute(
                 f"""CREATE TABLE IF NOT EXISTS webhook_attempts (
                     delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, at {ts} NOT NULL,
                     status_code INTEGER, error TEXT, latency_ms DOUBLE PRECISION NOT NULL,
@@ -96,15 +100,19 @@ class SqlDeliveryOutbox:
     def delivered(self, attempt: DeliveryAttempt) -> None:
         self._answered(attempt, DELIVERED, due_at=None, delivered=True)
 
-    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
-        self._answered(attempt, PENDING if retry_at else FAILED, retry_at, delivered=False)
+    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> datetime:
+        since = self._answered(attempt, PENDING if retry_at else FAILED, retry_at, delivered=False)
+        assert since is not None
+        return since
 
     def _answered(
         self, attempt: DeliveryAttempt, status: str, due_at: datetime | None, delivered: bool
-    ) -> None:
-        """The attempt kept in the log and the delivery moved on, in one transaction."""
+    ) -> datetime | None:
+        """The attempt kept in the log, the delivery moved on and the endpoint's failing
+        streak ended or carried on, in one transaction; returns the streak's start."""
         with self.db.transaction() as tx:
             self._attempt(tx, attempt)
+            since = self._failing(tx, attempt, delivered)
             tx.execute(
                 "UPDATE webhook_deliveries SET status = %s, attempts = attempts + 1, "
                 "last_code = %s, last_error = %s, due_at = COALESCE(%s, due_at), "
@@ -113,6 +121,21 @@ class SqlDeliveryOutbox:
                  self._time(due_at) if due_at else None,
                  self._time(attempt.at) if delivered else None, attempt.delivery_id),
             )  # fmt: skip
+        return since
+
+    def _failing(self, tx: Tx, attempt: DeliveryAttempt, delivered: bool) -> datetime | None:
+        """A delivery ends the endpoint's failing streak; a failure starts one or goes on."""
+        webhook = str(attempt.webhook_id)
+        if delivered:  # by key: no row (the usual case) locks nothing
+            tx.execute("DELETE FROM webhook_failing WHERE webhook_id = %s", (webhook,))
+            return None
+        tx.execute(
+            "INSERT INTO webhook_failing (webhook_id, since) VALUES (%s, %s) "
+            "ON CONFLICT (webhook_id) DO NOTHING",
+            (webhook, self._time(attempt.at)),
+        )
+        rows = tx.execute("SELECT since FROM webhook_failing WHERE webhook_id = %s", (webhook,))
+        return _parse(rows[0][0])
 
     def cancel(self, webhook_id: UUID) -> int:
         with self.db.transaction() as tx:

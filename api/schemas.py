@@ -457,6 +457,12 @@ class ReplyIn(BaseModel):
     text: str = Field(examples=["TD"])
     at: datetime | None = None
     account_id: str | None = Field(None, description="The account the reply answers.")
+    reply_id: str | None = Field(
+        None,
+        max_length=100,
+        description="The carrier's id of the reply: a reply given twice with it is kept once "
+        "(without it: the same phone, at and text are the same reply).",
+    )
 
 
 class RepliesIn(Strict):
@@ -471,7 +477,10 @@ class ReplyResultOut(BaseModel):
     reason: str | None = Field(
         None, description="ignored: not_an_opt_out or no_recent_marketing; rejected: the code."
     )
-    accounts: list[str] = Field(description="The accounts it opted the number out of.")
+    accounts: list[str] = Field(
+        description="opted_out: the accounts it opted the number out of; already_opted_out "
+        "and ignored (not_an_opt_out): the accounts the reply was kept for (reply.received)."
+    )
 
 
 class RepliesOut(BaseModel):

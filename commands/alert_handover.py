@@ -1,21 +1,33 @@
-"""Handing the low-balance alert SMS (Q9) to the carrier once (see ``domain/alert_sms.py``)."""
+"""Handing the low-balance alert SMS (Q9), and the platform's other notices, to the carrier
+once (see ``domain/alert_sms.py``)."""
 
 from __future__ import annotations
 
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from ..domain.alert_sms import AlertSms, alert_sms_id
+from ..domain.alert_sms import AlertSms, alert_sms_id, alert_text
 from ..domain.quota import QuotaPool
 from .ports import Carrier, Clock, OutgoingMessage
 from .quota import QuotaApp, QuotaBusy
 
 BUSY_WAIT_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class PlatformNotice:
+    """An SMS of the platform's own to an account's verification phone, sent once per id."""
+
+    notice_id: str
+    account_id: str
+    phone: str
+    text: str
 
 
 class AlertHandover:
@@ -28,11 +40,19 @@ class AlertHandover:
         self.carrier = carrier
 
     def hand_over(self, alert: QuotaPool.LowBalanceAlerted, worker: str) -> None:
-        """Claim the alert's SMS, hand it over, record it; wait while another worker holds
+        """Q9's alert SMS, once."""
+        account = self._account_of(alert.originator_id)
+        self.hand_over_notice(
+            PlatformNotice(alert.alert_id, account, alert.phone, alert_text(alert.available)),
+            worker,
+        )
+
+    def hand_over_notice(self, notice: PlatformNotice, worker: str) -> None:
+        """Claim the notice's SMS, hand it over, record it; wait while another worker holds
         the claim; do nothing once it was handed over."""
         claim_id = uuid4().hex
         while True:
-            sms = self._claimed(alert, claim_id, worker)
+            sms = self._claimed(notice, claim_id, worker)
             if sms is None:
                 return  # handed over already
             if sms.claim_id != claim_id:
@@ -50,19 +70,16 @@ class AlertHandover:
         sms = self._get(alert_sms_id(alert_id))
         return sms is not None and sms.handed_over
 
-    def _claimed(
-        self, alert: QuotaPool.LowBalanceAlerted, claim_id: str, worker: str
-    ) -> AlertSms | None:
-        """The alert SMS as this claim leaves it, or None when it was handed over already."""
+    def _claimed(self, notice: PlatformNotice, claim_id: str, worker: str) -> AlertSms | None:
+        """The notice's SMS as this claim leaves it, or None when it was handed over already."""
         for _ in self.quota.attempts():
             wall_now = self.wall_clock.now()
             lease_until = wall_now + self.lease
             at = self.quota.clock.now()
-            sms = self._get(alert_sms_id(alert.alert_id))
+            sms = self._get(alert_sms_id(notice.notice_id))
             if sms is None:
-                pool_account = self._account_of(alert.originator_id)
                 sms = AlertSms.claim(
-                    alert.alert_id, pool_account, alert.phone, alert.available,
+                    notice.notice_id, notice.account_id, notice.phone, notice.text,
                     (claim_id, worker, lease_until), at,
                 )  # fmt: skip
             elif not sms.take_over(claim_id, worker, lease_until, wall_now, at):
@@ -71,7 +88,7 @@ class AlertHandover:
                 return sms  # someone else's live claim
             if not sms.pending_events or self.quota.save_if_current(None, sms):
                 return sms
-        raise QuotaBusy(f"The alert SMS {alert.alert_id} is under heavy concurrent use.")
+        raise QuotaBusy(f"The notice SMS {notice.notice_id} is under heavy concurrent use.")
 
     def _account_of(self, pool_id: UUID) -> str:
         pool: object = self.quota.repository.get(pool_id)

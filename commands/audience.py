@@ -7,6 +7,7 @@ know it, of every account that sent the number marketing in the last 30 days.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from ..domain.audience import (
     validate_customer,
 )
 from ..domain.errors import NotFound
+from ..domain.replies import ReceivedReply, received_reply_id
 from .context_application import ContextApplication
 from .optimistic import MAX_ATTEMPTS, KeptChanging, saved
 
@@ -80,6 +82,27 @@ class AudienceApp(ContextApplication):
             if not changed or saved(self, record):
                 return changed
         raise KeptChanging("the opt-out kept changing concurrently")
+
+    # -- replies (reply.received) ---------------------------------------------------------
+
+    def receive_reply(
+        self,
+        account_id: UUID,
+        phone: str,
+        text: str,
+        replied_at: datetime,
+        opt_out: bool,
+        carrier_reply_id: str | None,
+    ) -> bool:
+        """Keep a recipient's reply to ``account_id`` (its webhooks are told); False when
+        this reply was kept already (the carrier gave it twice)."""
+        ident = received_reply_id(account_id, phone, replied_at, text, carrier_reply_id)
+        if self._get(ident, ReceivedReply) is not None:
+            return False
+        reply = ReceivedReply.receive(
+            account_id, phone, text, replied_at, opt_out, carrier_reply_id, self.clock.now()
+        )
+        return saved(self, reply)  # False: a concurrent copy of the same reply was first
 
     def remove_opt_out(
         self, account_id: UUID, phone: object, actor: str, request_id: str | None = None

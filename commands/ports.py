@@ -190,10 +190,19 @@ class DeliveryAttempt:
     private address); with its latency."""
 
     delivery_id: str
+    webhook_id: UUID
     at: datetime  # service clock
     status_code: int | None
     error: str | None
     latency_ms: float
+
+
+class AccountNotices(Protocol):
+    """The platform's own notices to an account (an SMS to its verification phone)."""
+
+    def notify(self, account_id: str, notice_id: str, text: str) -> None:
+        """Tell the account ``text``, once per ``notice_id`` however often asked."""
+        ...
 
 
 class DeliveryOutbox(Protocol):
@@ -213,8 +222,10 @@ class DeliveryOutbox(Protocol):
 
     def delivered(self, attempt: DeliveryAttempt) -> None: ...
 
-    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
-        """An attempt failed: tried again at ``retry_at``, or given up (None)."""
+    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> datetime:
+        """An attempt failed: tried again at ``retry_at``, or given up (None). Returns since
+        when the endpoint has been failing: the first failed attempt after its last
+        delivery."""
         ...
 
     def cancel(self, webhook_id: UUID) -> int:

@@ -3,12 +3,15 @@
 A reply ``R``, ``TD``, ``T`` or ``退订`` opts the number out of the marketing of the account
 the reply answers or, when the carrier does not know it, of every account that sent the
 number marketing in the 30 days before the reply (read from the sends read model, caught up
-first: ``infra/current_audience.py``). Each reply is answered on its own.
+first: ``infra/current_audience.py``). Every reply, opt-out or not, is kept for the accounts
+it belongs to, so their webhooks are told (``reply.received``). Each reply is answered on its
+own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
@@ -45,52 +48,57 @@ class ReplyRecorder:
         self.account_exists = account_exists
 
     def record(self, command: RecordReplies) -> ReplyOutcome:
-        """Recipients' replies from the carrier, each answered on its own. An opt-out keyword
-        opts the number out of the reply's account (``account_id``) or, without one, of every
-        account that sent it marketing in the 30 days before the reply (``at``, else now).
-        A malformed reply, or one naming an unknown account, is rejected with its index and
-        code; it never stops the others."""
+        """Recipients' replies from the carrier, each answered on its own. A reply belongs
+        to its account (``account_id``) or, without one, to every account that sent the
+        number marketing in the 30 days before the reply (``at``, else now); each of them
+        keeps it (``reply.received``), once however often the carrier gives it. An opt-out
+        keyword also opts the number out of their marketing. A malformed reply, or one naming
+        an unknown account, is rejected with its index and code; it never stops the others."""
         outcome = ReplyOutcome()
         for index, reply in enumerate(command.replies):
             try:
-                phone, text, at, account = self._parse_reply(reply)
+                parsed = self._parse_reply(reply)
             except DomainError as exc:
                 outcome.rejected.append({"index": index, "code": exc.code})
                 outcome.results.append(ReplyResult(index, "rejected", exc.code))
                 continue
-            outcome.results.append(self._reply(index, phone, text, at, account, outcome))
+            outcome.results.append(self._reply(index, parsed, outcome))
         return outcome
 
-    def _reply(
-        self,
-        index: int,
-        phone: str,
-        text: str,
-        at: datetime,
-        account: UUID | None,
-        outcome: ReplyOutcome,
-    ) -> ReplyResult:
-        if not is_opt_out_reply(text):
+    def _reply(self, index: int, reply: _Reply, outcome: ReplyOutcome) -> ReplyResult:
+        opt_out = is_opt_out_reply(reply.text)
+        accounts = self._accounts_of(reply)
+        for account in accounts:
+            self.audience.receive_reply(
+                account, reply.phone, reply.text, reply.at, opt_out, reply.carrier_reply_id
+            )
+        if not opt_out:
             outcome.ignored += 1
-            return ReplyResult(index, "ignored", "not_an_opt_out")
-        if account is not None:
-            accounts = [account]
-        else:
-            since = at - REPLY_LOOKBACK
-            accounts = _unique_ids(self.recent_marketing.accounts_that_sent(phone, since, at))
-            if not accounts:
-                outcome.unmatched += 1
-                return ReplyResult(index, "ignored", "no_recent_marketing")
-        newly = [a for a in accounts if self.audience.opt_out(a, phone, OptOutSource.REPLY, text)]
+            return ReplyResult(index, "ignored", "not_an_opt_out", tuple(map(str, accounts)))
+        if not accounts:
+            outcome.unmatched += 1
+            return ReplyResult(index, "ignored", "no_recent_marketing")
+        newly = [
+            a
+            for a in accounts
+            if self.audience.opt_out(a, reply.phone, OptOutSource.REPLY, reply.text)
+        ]
         outcome.opted_out += len(newly)
         outcome.already += len(accounts) - len(newly)
         if not newly:
             return ReplyResult(index, "already_opted_out", None, tuple(map(str, accounts)))
         return ReplyResult(index, "opted_out", None, tuple(map(str, newly)))
 
-    def _parse_reply(self, reply: object) -> tuple[str, str, datetime, UUID | None]:
+    def _accounts_of(self, reply: _Reply) -> list[UUID]:
+        """The account the reply names, else those that sent the number marketing lately."""
+        if reply.account is not None:
+            return [reply.account]
+        since = reply.at - REPLY_LOOKBACK
+        return _unique_ids(self.recent_marketing.accounts_that_sent(reply.phone, since, reply.at))
+
+    def _parse_reply(self, reply: object) -> _Reply:
         if not isinstance(reply, Mapping):
-            raise InvalidInput("A reply is an object {phone, text, at, account_id?}.")
+            raise InvalidInput("A reply is an object {phone, text, at?, account_id?, reply_id?}.")
         if unknown := set(reply) - REPLY_FIELDS:
             raise InvalidInput(f"A reply has no field {', '.join(sorted(map(str, unknown)))}.")
         phone = parse_phone(reply.get("phone"))
@@ -101,7 +109,23 @@ class ReplyRecorder:
         text = reply.get("text")
         if not isinstance(text, str):
             raise InvalidInput("text must be text.")
-        return phone, text, at, account
+        carrier_reply_id = reply.get("reply_id")
+        if carrier_reply_id is not None and (
+            not isinstance(carrier_reply_id, str) or not 0 < len(carrier_reply_id) <= 100
+        ):
+            raise InvalidInput("reply_id is the carrier's id of the reply: 1 to 100 characters.")
+        return _Reply(phone, text, at, account, carrier_reply_id)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """One reply as checked."""
+
+    phone: str
+    text: str
+    at: datetime
+    account: UUID | None
+    carrier_reply_id: str | None
 
 
 def _instant(value: object, now: datetime) -> datetime:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-REPLY_FIELDS = {"phone", "text", "at", "account_id"}
+REPLY_FIELDS = {"phone", "text", "at", "account_id", "reply_id"}
 
 
 @dataclass(frozen=True)
 class ReplyResult:
     """What one reply did: ``opted_out`` (of ``accounts``), ``already_opted_out``, ``ignored``
-    (``reason`` ``not_an_opt_out`` or ``no_recent_marketing``) or ``rejected`` (``reason`` a
-    problem code: ``validation_error``, ``invalid_phone``, ``not_found`` …)."""
+    (``reason`` ``not_an_opt_out``, kept for ``accounts``, or ``no_recent_marketing``) or
+    ``rejected`` (``reason`` a problem code: ``validation_error``, ``invalid_phone``,
+    ``not_found`` …)."""
 
     index: int
     outcome: str

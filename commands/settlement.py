@@ -78,5 +78,6 @@ class SettlementTimer:
 
     def _line(self, reply: CarrierReply) -> dict[str, object]:
         account = self.account_for_extension(reply.extension) if reply.extension else None
-        line: dict[str, object] = {"phone": reply.phone, "text": reply.text}
+        line: dict[str, object] = {"phone": reply.phone, "text": reply.text,
+                                   "reply_id": reply.reply_id}  # fmt: skip
         return line | ({"account_id": str(account)} if account else {})

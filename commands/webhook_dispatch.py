@@ -4,10 +4,11 @@ receivers, at least once, retrying on the service clock.
 Each round takes the deliveries due now (the oldest undelivered of each message, send or
 account to each endpoint, so one message's events arrive in order) and sends them in
 parallel. A 2xx is delivered. A 410 says the receiver is gone: the endpoint is disabled and
-its undelivered deliveries given up. Anything else (another status, a timeout, a refused
-connection, a redirect, a private address) is tried again after the schedule's next wait
-(``domain/webhooks.py``: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, each stretched by a random
-factor), then given up; ``retry`` and ``replay`` send again on request.
+its undelivered deliveries given up (so is an endpoint whose every attempt failed for 5 days,
+and the account is told by SMS, as for a low balance). Anything else (another status, a
+timeout, a refused connection, a redirect, a private address) is tried again after the
+schedule's next wait (``domain/webhooks.py``: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, each
+stretched by a random factor), then given up; ``retry`` and ``replay`` send again on request.
 """
 
 from __future__ import annotations
@@ -16,19 +17,31 @@ import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 from uuid import UUID
 
+from ..domain.alert_sms import webhook_disabled_text
 from ..domain.errors import NotFound
 from ..domain.webhooks import (
     DELIVERED,
+    FAILING_REASON,
     GONE,
+    GONE_REASON,
     JITTER,
     WebhookEndpoint,
     WebhookNotFound,
     answer_means,
+    failing_too_long,
     retry_at,
 )
-from .ports import Clock, DeliveryAttempt, DeliveryOutbox, DueDelivery, WebhookReceivers
+from .ports import (
+    AccountNotices,
+    Clock,
+    DeliveryAttempt,
+    DeliveryOutbox,
+    DueDelivery,
+    WebhookReceivers,
+)
 from .webhooks import WebhooksApp
 
 log = logging.getLogger(__name__)
@@ -47,6 +60,7 @@ class WebhookDispatcher:
         webhooks: WebhooksApp,
         outbox: DeliveryOutbox,
         receivers: WebhookReceivers,
+        notices: AccountNotices,
         clock: Clock,
         wall_clock: Clock,
         draw_stretch: Callable[[], float] = stretch,
@@ -54,6 +68,7 @@ class WebhookDispatcher:
         self.webhooks = webhooks
         self.outbox = outbox
         self.receivers = receivers
+        self.notices = notices
         self.clock = clock  # retries are due on the service clock
         self.wall_clock = wall_clock  # leases run on real time
         self.draw_stretch = draw_stretch
@@ -106,15 +121,27 @@ class WebhookDispatcher:
     ) -> None:
         answer = self.receivers.post(endpoint.url, delivery.delivery_id, delivery.body, secrets)
         now = self.clock.now()
-        attempt = DeliveryAttempt(
-            delivery.delivery_id, now, answer.status_code, answer.error, answer.latency_ms
-        )
+        attempt = DeliveryAttempt(delivery.delivery_id, endpoint.id, now, answer.status_code,
+                                  answer.error, answer.latency_ms)  # fmt: skip
         meaning = answer_means(answer.status_code, answer.error)
         if meaning == DELIVERED:
             self.outbox.delivered(attempt)
         elif meaning == GONE:
             self.outbox.failed(attempt, None)
-            self.webhooks.disable(endpoint.id, "gone")
-            self.outbox.cancel(endpoint.id)
+            self._disable(endpoint, GONE_REASON)
         else:
-            self.outbox.failed(attempt, retry_at(delivery.attempts + 1, now, self.draw_stretch()))
+            next_at = retry_at(delivery.attempts + 1, now, self.draw_stretch())
+            if failing_too_long(self.outbox.failed(attempt, next_at), now):
+                # told first: after a crash in between, the next failure tells again, and
+                # the notice goes out once whoever asks
+                self._notify_disabled(endpoint)
+                self._disable(endpoint, FAILING_REASON)
+
+    def _disable(self, endpoint: WebhookEndpoint, reason: str) -> None:
+        self.webhooks.disable(endpoint.id, reason)
+        self.outbox.cancel(endpoint.id)
+
+    def _notify_disabled(self, endpoint: WebhookEndpoint) -> None:
+        host = urlsplit(endpoint.url).hostname or endpoint.url
+        notice = f"webhook-disabled.{endpoint.id}"
+        self.notices.notify(endpoint.account_id, notice, webhook_disabled_text(host))

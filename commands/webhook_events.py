@@ -1,6 +1,7 @@
 """What a stored event tells an account's webhooks (contract: Webhooks): ``message.status``
 for each message whose status it changed, ``send.status`` when the send's status changed,
-``balance.low`` for a low-balance alert (Q9).
+``balance.low`` for a low-balance alert (Q9), ``reply.received`` for a recipient's reply,
+``template.reviewed`` for a template's review.
 
 A send's events are read with the send as it stood just before each one, and after: a
 message's status, and the send's, are exactly what the event made them, in the order the
@@ -15,10 +16,17 @@ from typing import Any
 
 from ..domain.message_status import OPTED_OUT, MessageStatus, message_id
 from ..domain.quota import QuotaPool
+from ..domain.replies import ReceivedReply
 from ..domain.review_time import BEIJING
 from ..domain.sending import Send
 from ..domain.templates import Template
-from ..domain.webhooks import BALANCE_LOW, MESSAGE_STATUS, SEND_STATUS, TEMPLATE_REVIEWED
+from ..domain.webhooks import (
+    BALANCE_LOW,
+    MESSAGE_STATUS,
+    REPLY_RECEIVED,
+    SEND_STATUS,
+    TEMPLATE_REVIEWED,
+)
 
 REASONS = {  # why a message failed or became unknown, as the API says it
     Send.ReceiptsRecorded: "delivery_failed",
@@ -98,6 +106,18 @@ def template_events(event: Any, account_id: str) -> list[WebhookEvent]:
     template_id = str(event.originator_id)
     return [WebhookEvent(TEMPLATE_REVIEWED, account_id, template_id, event.timestamp, {
         "template_id": template_id, "status": status, "reason": reason, "reviewer": by,
+        "at": _iso(event.timestamp),
+    })]  # fmt: skip
+
+
+def reply_events(event: ReceivedReply.Received) -> list[WebhookEvent]:
+    """``reply.received``: a recipient's reply to the account (``opt_out``: it was an opt-out
+    keyword, and the number is off the account's marketing). Ordered per number."""
+    reply_id = str(event.originator_id)
+    return [WebhookEvent(REPLY_RECEIVED, event.account_id, f"reply:{event.phone}",
+                         event.timestamp, {
+        "reply_id": reply_id, "phone": event.phone, "text": event.text,
+        "opt_out": event.opt_out, "replied_at": _iso(event.replied_at),
         "at": _iso(event.timestamp),
     })]  # fmt: skip
 

@@ -23,6 +23,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.utils import get_topic
 
 from ..domain.quota import QuotaPool
+from ..domain.replies import ReceivedReply
 from ..domain.review_time import BEIJING
 from ..domain.sending import Send
 from ..domain.templates import Template
@@ -30,7 +31,13 @@ from ..domain.webhooks import MAX_BATCH, MESSAGE_STATUS, WebhookEndpoint
 from .ports import DeliveryOutbox, NewDelivery, Notified
 from .quota import QuotaApp
 from .templates import TemplatesApp
-from .webhook_events import WebhookEvent, balance_events, message_events, template_events
+from .webhook_events import (
+    WebhookEvent,
+    balance_events,
+    message_events,
+    reply_events,
+    template_events,
+)
 from .webhooks import WebhooksApp
 
 NAME = "webhook_outbox"
@@ -43,6 +50,7 @@ SEND_EVENTS = [
 TOPICS = [get_topic(e) for e in [*SEND_EVENTS, QuotaPool.LowBalanceAlerted]]
 TEMPLATE_TOPICS = [get_topic(e) for e in (Template.PreScreened, Template.Approved,
                                            Template.Rejected)]  # fmt: skip
+REPLY_TOPICS = [get_topic(ReceivedReply.Received)]
 KEPT_SENDS = 200  # sends kept as they stood after the last event seen
 
 
@@ -151,6 +159,19 @@ class TemplateOutbox(LogOutbox):
 
     def _told(self, event: Any, account: str) -> list[WebhookEvent]:
         return template_events(event, account)
+
+
+class ReplyOutbox(LogOutbox):
+    """The audience log: recipients' replies (``reply.received``)."""
+
+    name = f"{NAME}:replies"
+    topics = REPLY_TOPICS
+
+    def _account_of(self, event: Any) -> str | None:
+        return event.account_id if isinstance(event, ReceivedReply.Received) else None
+
+    def _told(self, event: Any, account: str) -> list[WebhookEvent]:
+        return reply_events(event)
 
 
 def _deliveries(

@@ -1,4 +1,6 @@
-"""The low-balance alert SMS (Q9), handed to the carrier once like any batch (S5).
+"""The low-balance alert SMS (Q9), handed to the carrier once like any batch (S5), and the
+platform's other notices to an account's verification phone sent the same way (a webhook
+disabled after failing for 5 days).
 
 The quota pool records the alert; the send worker then hands its SMS to the account's
 verification phone. Two workers may see the same alert, and a carrier deduplicates nothing,
@@ -34,6 +36,14 @@ def alert_sms_id(alert_id: str) -> UUID:
 def alert_text(available: int) -> str:
     """Q9: the low-balance SMS to the verification phone (a platform notice, not charged)."""
     return f"【短信平台】您的短信余量为{available}条,已低于30条,为免影响发送,请及时购买短信包。"
+
+
+def webhook_disabled_text(host: str) -> str:
+    """The notice that an endpoint failing for 5 days was disabled (same way as Q9's)."""
+    return (
+        f"【短信平台】您的回调地址{host}已连续5天推送失败,已停用。"
+        "请检查接收服务后重新添加回调地址。"
+    )
 
 
 class AlertSms(Aggregate):
@@ -90,7 +100,7 @@ class AlertSms(Aggregate):
         alert_id: str,
         account_id: str,
         phone: str,
-        available: int,
+        text: str,
         claim: tuple[str, str, datetime],
         at: datetime,
     ) -> AlertSms:
@@ -98,7 +108,7 @@ class AlertSms(Aggregate):
         claim_id, worker, lease_until = claim
         return cls._create(
             cls.Claimed, id=alert_sms_id(alert_id), alert_id=alert_id, account_id=account_id,
-            phone=phone, text=alert_text(available), claim_id=claim_id, worker=worker,
+            phone=phone, text=text, claim_id=claim_id, worker=worker,
             lease_until=lease_until, timestamp=at,
         )  # fmt: skip
 

@@ -67,6 +67,14 @@ def retry_at(attempts: int, failed_at: datetime, stretch: float) -> datetime | N
     return failed_at + RETRY_AFTER[attempts - 1] * min(max(stretch, low), high)
 
 
+def failing_too_long(failing_since: datetime, now: datetime) -> bool:
+    """Every attempt since ``failing_since`` failed, for ``DISABLE_AFTER``: the endpoint is
+    disabled (and the account told, as for a low balance)."""
+    return now - failing_since >= DISABLE_AFTER
+
+
+GONE_REASON, FAILING_REASON = "gone", "failing"  # why an endpoint was disabled
+
 DELIVERED, GONE, RETRY = "delivered", "gone", "retry"
 
 

@@ -31,6 +31,7 @@ from ..adapters.tracking import SqlTracking
 from ..adapters.webhook_http import HttpReceivers, refusal
 from ..adapters.webhook_outbox import SqlDeliveryOutbox
 from ..adapters.webhook_secrets import SqlWebhookSecrets
+from ..commands.account_notices import SmsNotices
 from ..commands.accounts import AccountsApp
 from ..commands.alert_handover import AlertHandover
 from ..commands.audience import AudienceApp
@@ -51,7 +52,7 @@ from ..commands.settlement import SettlementTimer
 from ..commands.templates import TemplatesApp
 from ..commands.webhook_dispatch import WebhookDispatcher
 from ..commands.webhook_outbox import NAME as WEBHOOK_OUTBOX
-from ..commands.webhook_outbox import TemplateOutbox, WebhookOutbox
+from ..commands.webhook_outbox import ReplyOutbox, TemplateOutbox, WebhookOutbox
 from ..commands.webhooks import WebhooksApp
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
@@ -207,7 +208,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         templates, TemplateOutbox(templates, webhooks, outbox), batch_size=200,
         poll_interval=WEBHOOK_IDLE_SECONDS,
     )  # fmt: skip
-    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, wall_clock)
+    reply_follower = LogFollower(audience, ReplyOutbox(webhooks, outbox), batch_size=200,
+                                 poll_interval=WEBHOOK_IDLE_SECONDS)  # fmt: skip
+    notices = SmsNotices(accounts, alert_handover)
+    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, notices, clock, wall_clock)
     bus = command_bus(WriteSide(accounts, quota, templates, audience, sending, receipts, replies,
                                 webhooks, outbox))  # fmt: skip
     settlement = SettlementTimer(
@@ -223,7 +227,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         quota, lifecycle, templates, current_audience, clock, send_views.due_sends
     )
     due_work = DueWork(scheduler, handover, settlement, read_models,
-                       _WebhookWork((outbox_follower, template_follower), dispatcher))  # fmt: skip
+                       _WebhookWork((outbox_follower, template_follower, reply_follower),
+                                    dispatcher))  # fmt: skip
     loops = BackgroundLoops(
         projections=[
             BackgroundLoop(f"follower-{f.app.name}", f.run_once, f.poll_interval) for f in followers
@@ -236,6 +241,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             BackgroundLoop("webhook-outbox-templates", template_follower.run_once,
                            WEBHOOK_IDLE_SECONDS),
             BackgroundLoop("webhook-dispatch", dispatcher.run_once, WEBHOOK_IDLE_SECONDS),
+            BackgroundLoop("webhook-outbox-replies", reply_follower.run_once,
+                           WEBHOOK_IDLE_SECONDS),
         ],
         kafka=_kafka_publishers(settings, apps, tracking),
         upkeep=[
@@ -250,11 +257,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     wakes["quota"].append(loops.sending[0])  # the send worker follows the quota log
     wakes["quota"].append(loops.sending[3])  # so does the webhook outbox
     wakes["templates"].append(loops.sending[4])  # and its templates part the templates log
+    wakes["audience"].append(loops.sending[6])  # and its replies part the audience log
     stores: list[HasTables] = [*read_model_sets, idempotency, carrier, journal, limits, command_log,
                                _Tracked(tracking, worker.name, quota.name)]  # fmt: skip
     stores += [_Tracked(tracking, f"kafka_events:{a.name}", a.name) for a in apps]
     stores += [webhook_secrets, outbox, _Tracked(tracking, WEBHOOK_OUTBOX, quota.name),
-               _Tracked(tracking, TemplateOutbox.name, templates.name)]  # fmt: skip
+               _Tracked(tracking, TemplateOutbox.name, templates.name),
+               _Tracked(tracking, ReplyOutbox.name, audience.name)]  # fmt: skip
     create_schema(settings, apps, stores)
     stepper = None
     if isinstance(clock, SimulatedClock):

@@ -499,7 +499,7 @@ def test_opt_out_keywords_opt_out_and_other_replies_are_ignored(api: Api) -> Non
     assert outcome == {"opted_out": 7, "already": 0, "ignored": 4, "unmatched": 0, "rejected": []}
     assert [(r["index"], r["outcome"], r["reason"], r["accounts"]) for r in results] == [
         (i, "opted_out", None, [account]) for i in range(7)
-    ] + [(i, "ignored", "not_an_opt_out", []) for i in range(7, 11)]
+    ] + [(i, "ignored", "not_an_opt_out", [account]) for i in range(7, 11)]
     listed = opt_outs(api, account)
     assert sorted(o["phone"] for o in listed) == sorted(P[: len(keywords)])
     assert {o["source"] for o in listed} == {"reply"}

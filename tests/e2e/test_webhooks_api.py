@@ -14,8 +14,15 @@ from smsplat.api.app import create_app
 
 from tests.conftest import make_container
 from tests.e2e.helpers import assert_problem, auth
-from tests.e2e.sending_helpers import FAILS, ORDINARY, advance, funded_account, mass_template
-from tests.support import Api
+from tests.e2e.sending_helpers import (
+    FAILS,
+    ORDINARY,
+    advance,
+    carrier_record,
+    funded_account,
+    mass_template,
+)
+from tests.support import CARRIER_TOKEN, Api
 from tests.timing import wait_until
 from tests.webhook_receiver import Receiver
 
@@ -106,6 +113,56 @@ def test_a_receiver_down_for_an_hour_gets_every_event_once_up(
     assert receiver.unverified == 0
     assert wait_until(lambda: 'smsplat_webhook_deliveries{status="delivered"} 8.0'
                       in api.client.get("/metrics").text, 60)  # fmt: skip
+
+
+def test_a_recipients_reply_arrives_signed_once_opt_out_or_not(
+    hooks_api: Api, receiver: Receiver
+) -> None:
+    api = hooks_api
+    account_id, key = funded_account(api)
+    hook = create(api, account_id, key, receiver.url, ["reply.received"])
+    receiver.secrets = [hook["secret"]]
+    replies = [
+        {"phone": ORDINARY[0], "text": "请问几点开门？", "account_id": account_id,
+         "reply_id": "mo-1"},
+        {"phone": ORDINARY[1], "text": "退订", "account_id": account_id, "reply_id": "mo-2"},
+    ]  # fmt: skip
+    headers = {"Authorization": f"Bearer {CARRIER_TOKEN}"}
+    for _ in range(2):  # a carrier that repeats itself
+        r = api.client.post("/v1/carrier/replies", headers=headers, json={"replies": replies})
+        assert r.status_code == 200, r.text
+    assert wait_until(lambda: len(receiver.of("reply.received")) == 2, timeout=60)
+    told = sorted(receiver.of("reply.received"), key=lambda d: d["phone"])
+    assert [(d["phone"], d["text"], d["opt_out"]) for d in told] == [
+        (ORDINARY[0], "请问几点开门？", False), (ORDINARY[1], "退订", True),
+    ]  # fmt: skip
+    assert receiver.unverified == 0
+    advance(api, 10)  # nothing more comes
+    assert len(receiver.of("reply.received")) == 2
+
+
+def test_an_endpoint_failing_for_5_days_is_disabled_and_the_account_told(
+    hooks_api: Api, receiver: Receiver
+) -> None:
+    api = hooks_api
+    account_id, key = funded_account(api, phone="13800138077")
+    hook = create(api, account_id, key, receiver.url, ["send.status"])
+    receiver.status = 503
+    template = mass_template(api, account_id, key)
+    url = f"/v1/webhooks/{hook['webhook_id']}"
+    for day in range(6):  # a send a day, each failing on every retry due
+        r = api.client.post(f"/v1/accounts/{account_id}/sends", headers=auth(key),
+                            json={"template_id": template, "recipients": ORDINARY[:1]})  # fmt: skip
+        assert r.status_code == 202, r.text
+        for _ in range(6):
+            advance(api, 4 * 3600)
+        status = api.client.get(url, headers=auth(key)).json()["status"]
+        assert status == ("active" if day < 4 else status)  # 4 days of failures: still on
+    got = api.client.get(url, headers=auth(key)).json()
+    assert (got["status"], got["disabled_reason"]) == ("disabled", "failing")
+    notice = carrier_record(api, f"alert.webhook-disabled.{hook['webhook_id']}")
+    assert notice is not None and notice[0] in (None, "13800138077")
+    assert "127.0.0.1" in notice[1] and "已停用" in notice[1]
 
 
 def test_410_disables_the_endpoint(hooks_api: Api, receiver: Receiver) -> None:

@@ -12,6 +12,7 @@ from smsplat.commands.command_types import (
     CreateWebhook,
     DeleteWebhook,
     RecordReceipts,
+    RecordReplies,
     RejectTemplate,
     ReplayWebhook,
     RetryWebhookDelivery,
@@ -177,3 +178,66 @@ def test_a_templates_review_is_told_approved_or_rejected(w: World) -> None:
     assert told[str(approved)]["status"] == "approved"
     assert told[str(submitted.id)]["status"] == "rejected"
     assert told[str(submitted.id)]["reason"] == "请写明活动主题"
+
+
+def test_a_reply_is_told_once_opt_out_or_not_even_when_the_carrier_gives_it_twice(
+    w: World,
+) -> None:
+    account, other = w.account(), w.account()
+    w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/h", ["reply.received"], None,
+                               False))  # fmt: skip
+    at = w.clock.now().isoformat()
+    replies: list[object] = [
+        {"phone": NUMBERS[0], "text": "好的，明天到", "at": at, "account_id": str(account)},
+        {"phone": NUMBERS[1], "text": "TD", "account_id": str(account), "reply_id": "mo-7"},
+        {"phone": NUMBERS[2], "text": "收到", "at": at, "account_id": str(other)},
+    ]
+    outcome = w.bus.handle(RecordReplies(replies))
+    assert [(r.outcome, r.accounts) for r in outcome.results] == [
+        ("ignored", (str(account),)), ("opted_out", (str(account),)), ("ignored", (str(other),)),
+    ]  # fmt: skip
+    w.clock.advance(1)  # the carrier gives both again, later: the same replies
+    w.bus.handle(RecordReplies(replies[:2]))
+    w.tell_webhooks()
+    told = [b["data"] for b in bodies(w) if b["type"] == "reply.received"]
+    assert [(d["phone"], d["text"], d["opt_out"]) for d in told] == [  # type: ignore[index]
+        (NUMBERS[0], "好的，明天到", False), (NUMBERS[1], "TD", True),
+    ]  # fmt: skip
+    assert len({d["reply_id"] for d in told}) == 2  # type: ignore[index]
+
+
+def test_an_endpoint_failing_for_5_days_is_disabled_and_the_account_told_once(
+    w: World,
+) -> None:
+    account = w.account()
+    hook = w.bus.handle(CreateWebhook(account, "http://127.0.0.1:9/hook", ["send.status"], None,
+                                      False))  # fmt: skip
+    template = w.template(account)
+    w.receivers.answer = 500
+
+    def a_day_of_failures() -> None:  # something to tell every day, and every retry due
+        w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS[:1]), None, "site", "a"))
+        for _ in range(24):
+            w.clock.advance(3600)
+            w.tell_webhooks()
+
+    for _ in range(4):
+        a_day_of_failures()
+    assert w.webhooks.endpoint(hook.endpoint.id, account).active  # 4 days: still on
+    w.receivers.answer = 204
+    w.bus.handle(SendMassSend(account, template, Numbers(NUMBERS[:1]), None, "site", "a"))
+    w.tell_webhooks()  # one delivered: the streak starts again
+    w.receivers.answer = 500
+    for _ in range(4):
+        a_day_of_failures()
+    assert w.webhooks.endpoint(hook.endpoint.id, account).active
+    a_day_of_failures()
+    a_day_of_failures()  # an attempt 5 days after the streak's first failure
+    endpoint = w.webhooks.endpoint(hook.endpoint.id, account)
+    assert endpoint.disabled_reason == "failing"
+    notices = [m for m in w.carrier.given if m.message_id.startswith("alert.webhook-disabled")]
+    assert [(m.phone, "127.0.0.1" in m.text) for m in notices] == [("13800138000", True)]
+    assert {r.status for r in w.outbox.rows.values()} <= {"delivered", "failed", "cancelled"}
+    posted = len(w.receivers.posted)
+    a_day_of_failures()
+    assert len(w.receivers.posted) == posted  # disabled: nothing more goes to it

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from smsplat.adapters.log_follower import LogFollower
+from smsplat.commands.account_notices import SmsNotices
 from smsplat.commands.accounts import AccountsApp
 from smsplat.commands.alert_handover import AlertHandover
 from smsplat.commands.audience import AudienceApp
@@ -42,7 +43,7 @@ from smsplat.commands.send_worker import SendWorker
 from smsplat.commands.sending import SendingService
 from smsplat.commands.templates import TemplatesApp
 from smsplat.commands.webhook_dispatch import WebhookDispatcher
-from smsplat.commands.webhook_outbox import TemplateOutbox, WebhookOutbox
+from smsplat.commands.webhook_outbox import ReplyOutbox, TemplateOutbox, WebhookOutbox
 from smsplat.commands.webhooks import WebhooksApp
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Beijing, a Monday: reviews open
@@ -171,6 +172,7 @@ class MemoryOutbox:
     def __init__(self) -> None:
         self.rows: dict[str, Delivery] = {}
         self.tracking: dict[str, int] = {}
+        self.failing: dict[UUID, datetime] = {}  # endpoint: since its first failure in a row
 
     def position(self, name: str) -> int:
         return self.tracking.get(name, 0)
@@ -200,12 +202,14 @@ class MemoryOutbox:
         row = self.rows[attempt.delivery_id]
         row.status, row.attempts = "delivered", row.attempts + 1
         row.codes.append(attempt.status_code)
+        self.failing.pop(attempt.webhook_id, None)
 
-    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> None:
+    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> datetime:
         row = self.rows[attempt.delivery_id]
         row.attempts += 1
         row.codes.append(attempt.status_code)
         row.status, row.due_at = ("pending", retry_at) if retry_at else ("failed", None)
+        return self.failing.setdefault(attempt.webhook_id, attempt.at)
 
     def cancel(self, webhook_id: UUID) -> int:
         gone = [r for r in self.rows.values()
@@ -278,6 +282,7 @@ class World:
     receivers: FakeReceivers
     told: LogFollower  # the webhook outbox, following the quota log
     told_templates: LogFollower  # and the templates log
+    told_replies: LogFollower  # and the audience log
     dispatcher: WebhookDispatcher
 
     def account(self, units: int = 1000, product: str = "site") -> UUID:
@@ -308,6 +313,7 @@ class World:
         due; returns how many deliveries it attempted."""
         self.told.catch_up()
         self.told_templates.catch_up()
+        self.told_replies.catch_up()
         return self.dispatcher.catch_up()
 
 
@@ -334,7 +340,10 @@ def world() -> World:
     handover = LogFollower(quota, worker, batch_size=100, poll_interval=0)
     told = LogFollower(quota, WebhookOutbox(quota, webhooks, outbox), batch_size=100)
     told_templates = LogFollower(templates, TemplateOutbox(templates, webhooks, outbox))
-    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, clock, clock, lambda: 1.0)
+    told_replies = LogFollower(audience, ReplyOutbox(webhooks, outbox))
+    notices = SmsNotices(accounts, alerts)
+    dispatcher = WebhookDispatcher(webhooks, outbox, receivers, notices, clock, clock,
+                                   lambda: 1.0)  # fmt: skip
     return World(clock, carrier, limits, directory, accounts, quota, templates, audience,
                  handover, command_bus(write), webhooks, outbox, receivers, told,
-                 told_templates, dispatcher)  # fmt: skip
+                 told_templates, told_replies, dispatcher)  # fmt: skip

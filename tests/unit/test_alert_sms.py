@@ -13,7 +13,7 @@ LEASE = T0 + timedelta(minutes=1)
 
 
 def claimed() -> AlertSms:
-    return AlertSms.claim("a1", "acc", "13800138000", 29, ("c1", "w1", LEASE), T0)
+    return AlertSms.claim("a1", "acc", "13800138000", alert_text(29), ("c1", "w1", LEASE), T0)
 
 
 def test_Q9_the_first_claim_holds_the_sms_until_its_lease_runs_out() -> None:

@@ -18,6 +18,7 @@ from smsplat.domain.webhooks import (
     WebhookNotFound,
     WebhookRegistry,
     answer_means,
+    failing_too_long,
     registry_id,
     retry_at,
 )
@@ -128,3 +129,8 @@ def test_an_account_has_at_most_so_many_endpoints() -> None:
 )  # fmt: skip
 def test_what_a_receivers_answer_means(code: int | None, error: str | None, means: str) -> None:
     assert answer_means(code, error) == means
+
+
+def test_an_endpoint_failing_for_5_days_is_failing_too_long() -> None:
+    assert not failing_too_long(T0, T0 + timedelta(days=5) - timedelta(seconds=1))
+    assert failing_too_long(T0, T0 + timedelta(days=5))
