@@ -197,6 +197,17 @@ class DeliveryAttempt:
     latency_ms: float
 
 
+@dataclass(frozen=True)
+class AnsweredDelivery:
+    """What became of one attempt: delivered, or failed and due again at ``retry_at`` (None:
+    given up)."""
+
+    attempt: DeliveryAttempt
+    delivered: bool
+    retry_at: datetime | None = None
+    gone: bool = False  # the receiver answered 410: the endpoint is disabled
+
+
 class AccountNotices(Protocol):
     """The platform's own notices to an account (an SMS to its verification phone)."""
 
@@ -220,12 +231,10 @@ class DeliveryOutbox(Protocol):
         leased to the caller for a minute of wall clock (a crashed dispatcher's come back)."""
         ...
 
-    def delivered(self, attempt: DeliveryAttempt) -> None: ...
-
-    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> datetime:
-        """An attempt failed: tried again at ``retry_at``, or given up (None). Returns since
-        when the endpoint has been failing: the first failed attempt after its last
-        delivery."""
+    def answered(self, answers: Sequence[AnsweredDelivery]) -> dict[UUID, datetime]:
+        """A round's answers kept, each delivery delivered, due again or given up, in one
+        transaction. Returns, for each endpoint that only failed, since when it has been
+        failing: its first failed attempt after its last delivery."""
         ...
 
     def cancel(self, webhook_id: UUID) -> int:

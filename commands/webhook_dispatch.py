@@ -36,6 +36,7 @@ from ..domain.webhooks import (
 )
 from .ports import (
     AccountNotices,
+    AnsweredDelivery,
     Clock,
     DeliveryAttempt,
     DeliveryOutbox,
@@ -75,13 +76,37 @@ class WebhookDispatcher:
         self._pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="webhook")
 
     def run_once(self) -> int:
-        """Send what is due now; returns how many deliveries were attempted."""
+        """Send what is due now; returns how many deliveries were attempted. Answers are
+        kept ``PARALLEL`` at a time, each lot in one transaction (one per delivery cost more
+        than the posts): killed, the dispatcher leaves at most the posts in flight and one
+        lot unrecorded, and their leases bring them back (at least once)."""
         due = self.outbox.claim_due(self.clock.now(), self.wall_clock.now(), ROUND_SIZE)
         targets = {w: self._target(w) for w in {d.webhook_id for d in due}}  # once a round
-        for failure in self._pool.map(lambda d: self._deliver(d, targets[d.webhook_id]), due):
-            if failure is not None:
-                log.error("webhook delivery failed to record: %s", failure)
+        lot: list[tuple[AnsweredDelivery, WebhookEndpoint]] = []
+        for made in self._pool.map(lambda d: self._post(d, targets[d.webhook_id]), due):
+            if made is not None:
+                lot.append(made)
+            if len(lot) >= PARALLEL:
+                self._record(lot)
+                lot = []
+        if lot:
+            self._record(lot)
         return len(due)
+
+    def _record(self, lot: list[tuple[AnsweredDelivery, WebhookEndpoint]]) -> None:
+        """Keep a lot of answers; disable the endpoints that answered 410, or whose every
+        attempt failed for 5 days."""
+        failing = self.outbox.answered([answered for answered, _ in lot])
+        endpoints = {e.id: e for _, e in lot}
+        for endpoint in {e.id: e for a, e in lot if a.gone}.values():
+            self._disable(endpoint, GONE_REASON)
+        now = self.clock.now()
+        for webhook_id, since in failing.items():
+            if failing_too_long(since, now):
+                # told first: after a crash in between, the next failure tells again, and
+                # the notice goes out once whoever asks
+                self._notify_disabled(endpoints[webhook_id])
+                self._disable(endpoints[webhook_id], FAILING_REASON)
 
     def catch_up(self) -> int:
         """Every round due now (the simulated clock's stepping)."""
@@ -105,37 +130,30 @@ class WebhookDispatcher:
             return None
         return endpoint, self.webhooks.signing_secrets(endpoint)
 
-    def _deliver(
+    def _post(
         self, delivery: DueDelivery, target: tuple[WebhookEndpoint, list[str]] | None
-    ) -> Exception | None:
+    ) -> tuple[AnsweredDelivery, WebhookEndpoint] | None:
+        """One attempt and what it means for the delivery; None when its endpoint is gone or
+        the attempt broke (logged; the lease brings the delivery back)."""
         if target is None:
             return None
+        endpoint, secrets = target
         try:
-            self._attempt(delivery, *target)
-        except Exception as error:  # recorded by the log; the lease brings it back
-            return error
-        return None
-
-    def _attempt(
-        self, delivery: DueDelivery, endpoint: WebhookEndpoint, secrets: list[str]
-    ) -> None:
-        answer = self.receivers.post(endpoint.url, delivery.delivery_id, delivery.body, secrets)
+            answer = self.receivers.post(endpoint.url, delivery.delivery_id, delivery.body,
+                                         secrets)  # fmt: skip
+        except Exception:
+            log.exception("webhook delivery %s failed to send", delivery.delivery_id)
+            return None
         now = self.clock.now()
         attempt = DeliveryAttempt(delivery.delivery_id, endpoint.id, now, answer.status_code,
                                   answer.error, answer.latency_ms)  # fmt: skip
         meaning = answer_means(answer.status_code, answer.error)
         if meaning == DELIVERED:
-            self.outbox.delivered(attempt)
-        elif meaning == GONE:
-            self.outbox.failed(attempt, None)
-            self._disable(endpoint, GONE_REASON)
-        else:
-            next_at = retry_at(delivery.attempts + 1, now, self.draw_stretch())
-            if failing_too_long(self.outbox.failed(attempt, next_at), now):
-                # told first: after a crash in between, the next failure tells again, and
-                # the notice goes out once whoever asks
-                self._notify_disabled(endpoint)
-                self._disable(endpoint, FAILING_REASON)
+            return AnsweredDelivery(attempt, True), endpoint
+        if meaning == GONE:
+            return AnsweredDelivery(attempt, False, None, gone=True), endpoint
+        next_at = retry_at(delivery.attempts + 1, now, self.draw_stretch())
+        return AnsweredDelivery(attempt, False, next_at), endpoint
 
     def _disable(self, endpoint: WebhookEndpoint, reason: str) -> None:
         self.webhooks.disable(endpoint.id, reason)

@@ -29,8 +29,13 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps the connection, as a real receiver would
+
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
+                length = int(self.headers["content-length"])
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    return  # the sender went away mid-request (killed): nothing was sent
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver.take(body, headers)
                 if receiver.delay:

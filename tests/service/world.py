@@ -26,7 +26,7 @@ from smsplat.commands.command_types import (
 )
 from smsplat.commands.handlers import WriteSide, command_bus
 from smsplat.commands.ports import (
-    DeliveryAttempt,
+    AnsweredDelivery,
     DueDelivery,
     NewDelivery,
     OutgoingMessage,
@@ -198,18 +198,26 @@ class MemoryOutbox:
             for r in due[:limit]
         ]  # fmt: skip
 
-    def delivered(self, attempt: DeliveryAttempt) -> None:
-        row = self.rows[attempt.delivery_id]
-        row.status, row.attempts = "delivered", row.attempts + 1
-        row.codes.append(attempt.status_code)
-        self.failing.pop(attempt.webhook_id, None)
-
-    def failed(self, attempt: DeliveryAttempt, retry_at: datetime | None) -> datetime:
-        row = self.rows[attempt.delivery_id]
-        row.attempts += 1
-        row.codes.append(attempt.status_code)
-        row.status, row.due_at = ("pending", retry_at) if retry_at else ("failed", None)
-        return self.failing.setdefault(attempt.webhook_id, attempt.at)
+    def answered(self, answers: Sequence[AnsweredDelivery]) -> dict[UUID, datetime]:
+        for answer in answers:
+            row = self.rows[answer.attempt.delivery_id]
+            row.attempts += 1
+            row.codes.append(answer.attempt.status_code)
+            if answer.delivered:
+                row.status = "delivered"
+            else:
+                row.status, row.due_at = (
+                    ("pending", answer.retry_at) if answer.retry_at else ("failed", None)
+                )
+        delivered = {a.attempt.webhook_id for a in answers if a.delivered}
+        for webhook in delivered:
+            self.failing.pop(webhook, None)
+        failing: dict[UUID, datetime] = {}
+        for a in sorted(answers, key=lambda a: a.attempt.at):
+            webhook = a.attempt.webhook_id
+            if webhook not in delivered:
+                failing[webhook] = self.failing.setdefault(webhook, a.attempt.at)
+        return failing
 
     def cancel(self, webhook_id: UUID) -> int:
         gone = [r for r in self.rows.values()
