@@ -15,12 +15,28 @@ from ..infra.background import BackgroundLoop
 from ..infra.bootstrap import build
 from ..infra.settings import Settings
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-@click.group()
-@click.option("--log-level", default="INFO", show_default=True)
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 account``, ``2 accounts``; ``1 entry``, ``2 entries`` (``nouns`` when not +s)."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="smsplat", prog_name="smsplat")
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="How much to log (any case).",
+)
 def main(log_level: str) -> None:
-    """smsplat: event-sourced SMS platform backend."""
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """smsplat: the event-sourced backend of a business SMS platform."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # httpx logs every request with its URL at INFO: webhook URLs are the customers' own
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
@@ -68,14 +84,14 @@ def projections_rebuild() -> None:
     container = build()
     count = container.read_models.rebuild()
     container.close()
-    click.echo(f"rebuilt read models from {count} events")
+    click.echo(f"rebuilt the read models from {plural(count, 'event')}")
 
 
 @main.command()
 def worker() -> None:
     """Hand accepted sends to the carrier and settle receipts and expiries, until stopped.
 
-    Run beside ``serve --api-only``; more than one is safe: each batch is claimed by one
+    Run beside 'serve --api-only'; more than one is safe: each batch is claimed by one
     worker before it is handed over, and recorded once."""
     container = build()
     click.echo("send worker running")
@@ -85,10 +101,10 @@ def worker() -> None:
 
 @main.command()
 def kafka() -> None:
-    """Consume ``sms.commands`` and publish ``sms.events`` (needs SMS_KAFKA_BOOTSTRAP).
+    """Consume sms.commands and publish sms.events (needs SMS_KAFKA_BOOTSTRAP).
 
-    Run beside ``serve --api-only``; consumers of one group share the partitions, and more
-    than one publisher is safe (events are at least once, deduplicated on ``event_id``)."""
+    Run beside 'serve --api-only'; consumers of one group share the partitions, and more
+    than one publisher is safe (events are at least once, deduplicated on event_id)."""
     from .kafka_commands import attach_kafka_commands
 
     container = build()
@@ -117,8 +133,8 @@ def ledger_verify() -> None:
     report = audit_ledger(container.quota, container.ledger, container.send_views)
     container.close()
     click.echo(
-        f"{report.accounts} accounts, {report.entries} entries, {report.sends} sends, "
-        f"{report.messages} messages checked"
+        f"{plural(report.accounts, 'account')}, {plural(report.entries, 'entry', 'entries')}, "
+        f"{plural(report.sends, 'send')}, {plural(report.messages, 'message')} checked"
     )
     for problem in report.problems:
         click.echo(f"PROBLEM {problem}", err=True)

@@ -6,7 +6,6 @@ the CLI and the tests alike.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,8 +69,6 @@ from .housekeeping import Housekeeping
 from .read_models import ReadModels
 from .schema import HasTables, create_schema, schema_lock
 from .settings import Settings
-
-log = logging.getLogger(__name__)
 
 WORKER_IDLE_SECONDS = 0.2  # how often an idle send worker looks for sends from other processes
 SETTLEMENT_IDLE_SECONDS = 0.5  # how often receipts and expiries due are looked for
@@ -342,9 +339,7 @@ class _Tracked:
 def _operator_token(settings: Settings) -> str:
     if settings.operator_token:
         return settings.operator_token
-    token = secrets.token_urlsafe(24)
-    log.warning("SMS_OPERATOR_TOKEN is unset; generated operator token: %s", token)
-    return token
+    return secrets.token_urlsafe(24)  # `serve` prints it; the other commands serve no HTTP
 
 
 def _kafka_publishers(
