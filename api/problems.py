@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -55,6 +56,7 @@ STATUS_BY_CODE = {
     "missing_phone_column": 422,
 }
 
+WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}  # a body not an object
 STATUS_BY_FILE_REASON = {"not_xlsx": 415, "too_large": 413}  # other refused files: 422
 
 TITLE_BY_STATUS = {
@@ -140,14 +142,25 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        details = exc.errors()
+        if broken := next((e for e in details if e.get("type") == "json_invalid"), None):
+            return invalid_json(broken)
+        if _not_json(request, details):
+            return problem_response(
+                415, "unsupported_media_type",
+                "The body must be JSON, sent with Content-Type: application/json.",
+                errors=[{"field": "body", "code": "unsupported_media_type",
+                         "message": f"Content-Type {request.headers.get('content-type') or 'none'}"
+                                    " is not application/json."}],
+            )  # fmt: skip
         errors = [
             {
                 "field": ".".join(str(p) for p in err["loc"] if p != "body") or "body",
                 "code": "validation_error",
                 "message": err["msg"],
             }
-            for err in exc.errors()
+            for err in details
         ]
         return problem_response(
             422, "validation_error", "The request has invalid fields.", errors=errors
@@ -157,6 +170,28 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
         return problem_response(exc.status_code, code, str(exc.detail))
+
+
+def invalid_json(error: Mapping[str, Any]) -> Response:
+    """A body that is not JSON at all: where it broke (a character position) and why."""
+    loc = error.get("loc", ())
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    why = str((error.get("ctx") or {}).get("error", "not JSON"))
+    at = f" at character {position}" if position is not None else ""
+    return problem_response(
+        400, "invalid_json", f"The body is not valid JSON{at}: {why}.",
+        errors=[{"field": "body", "code": "invalid_json", "message": f"{why}{at}.",
+                 "position": position}],
+    )  # fmt: skip
+
+
+def _not_json(request: Request, errors: Sequence[Mapping[str, Any]]) -> bool:
+    """The whole body was refused as not an object because it was not sent as JSON."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("", "application/json") or kind.endswith("+json") or kind.startswith("multipart/"):
+        return False  # parsed as JSON (FastAPI does without a type too), or a form
+    return any(tuple(e.get("loc", ())) == ("body",) and e.get("type") in WHOLE_BODY_TYPES
+               for e in errors)  # fmt: skip
 
 
 def is_outage(error: BaseException) -> bool:

@@ -167,3 +167,31 @@ def test_unknown_route_is_404_problem_json(api: Api) -> None:
 def test_wrong_method_is_405_problem_json(api: Api) -> None:
     r = api.client.delete("/v1/health", headers=auth())
     assert_problem(r, 405, "method_not_allowed")
+
+
+# -- the request's shape (issue 15): malformed JSON, a body that is not JSON ----------------
+
+
+def test_malformed_json_is_invalid_json_with_where_it_broke(api: Api) -> None:
+    body = '{"name": "花店", "verification_phone": 13800138000,}'
+    r = api.client.post("/v1/accounts", content=body.encode(),
+                        headers=auth() | {"Content-Type": "application/json"})  # fmt: skip
+    problem = assert_problem(r, 400, "invalid_json")
+    (error,) = problem["errors"]
+    assert (error["field"], error["code"]) == ("body", "invalid_json")
+    assert isinstance(error["position"], int) and 0 < error["position"] <= len(body)
+    assert f"character {error['position']}" in problem["detail"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_not_sent_as_json_is_415(api: Api, content_type: str) -> None:
+    r = api.client.post("/v1/accounts", content=b'{"name": "x"}',
+                        headers=auth() | {"Content-Type": content_type})  # fmt: skip
+    problem = assert_problem(r, 415, "unsupported_media_type")
+    assert problem["errors"][0]["field"] == "body"
+    assert content_type in problem["errors"][0]["message"]
+
+
+def test_a_json_body_that_is_not_an_object_is_still_422(api: Api) -> None:
+    r = api.client.post("/v1/accounts", json=[1, 2], headers=auth())
+    assert assert_problem(r, 422, "validation_error")["errors"][0]["field"] == "body"
