@@ -76,26 +76,33 @@ class WebhookDispatcher:
         self._pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="webhook")
 
     def run_once(self) -> int:
-        """Send what is due now; returns how many deliveries were attempted. Answers are
-        kept ``PARALLEL`` at a time, each lot in one transaction (one per delivery cost more
-        than the posts): killed, the dispatcher leaves at most the posts in flight and one
-        lot unrecorded, and their leases bring them back (at least once)."""
+        """Send what is due now, ``PARALLEL`` at a time, each answer kept as it comes;
+        returns how many deliveries were attempted. (Killed, the dispatcher leaves at most
+        the posts in flight unrecorded, and their leases bring them back: at least once.)"""
         due = self.outbox.claim_due(self.clock.now(), self.wall_clock.now(), ROUND_SIZE)
         targets = {w: self._target(w) for w in {d.webhook_id for d in due}}  # once a round
-        lot: list[tuple[AnsweredDelivery, WebhookEndpoint]] = []
-        for made in self._pool.map(lambda d: self._post(d, targets[d.webhook_id]), due):
-            if made is not None:
-                lot.append(made)
-            if len(lot) >= PARALLEL:
-                self._record(lot)
-                lot = []
-        if lot:
-            self._record(lot)
+        for failure in self._pool.map(lambda d: self._deliver(d, targets[d.webhook_id]), due):
+            if failure is not None:
+                log.error("webhook delivery failed to record: %s", failure)
         return len(due)
 
+    def _deliver(
+        self, delivery: DueDelivery, target: tuple[WebhookEndpoint, list[str]] | None
+    ) -> Exception | None:
+        """Post one delivery and keep its answer (in the pool's thread: one slow receiver
+        holds up no other answer)."""
+        made = self._post(delivery, target)
+        if made is None:
+            return None
+        try:
+            self._record([made])
+        except Exception as error:  # logged by run_once; the lease brings it back
+            return error
+        return None
+
     def _record(self, lot: list[tuple[AnsweredDelivery, WebhookEndpoint]]) -> None:
-        """Keep a lot of answers; disable the endpoints that answered 410, or whose every
-        attempt failed for 5 days."""
+        """Keep answers in one transaction; disable the endpoints that answered 410, or
+        whose every attempt failed for 5 days."""
         failing = self.outbox.answered([answered for answered, _ in lot])
         endpoints = {e.id: e for _, e in lot}
         for endpoint in {e.id: e for a, e in lot if a.gone}.values():
