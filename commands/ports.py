@@ -232,9 +232,10 @@ class DeliveryOutbox(Protocol):
         ...
 
     def answered(self, answers: Sequence[AnsweredDelivery]) -> dict[UUID, datetime]:
-        """A round's answers kept, each delivery delivered, due again or given up, in one
-        transaction. Returns, for each endpoint that only failed, since when it has been
-        failing: its first failed attempt after its last delivery."""
+        """Answers kept, each delivery delivered, due again or given up, in one transaction
+        (the dispatcher gives one at a time, as each post is answered). Returns, for each
+        endpoint that only failed, since when it has been failing: its first failed attempt
+        after its last delivery."""
         ...
 
     def cancel(self, webhook_id: UUID) -> int:

@@ -95,25 +95,23 @@ class WebhookDispatcher:
         if made is None:
             return None
         try:
-            self._record([made])
+            self._record(made)
         except Exception as error:  # logged by run_once; the lease brings it back
             return error
         return None
 
-    def _record(self, lot: list[tuple[AnsweredDelivery, WebhookEndpoint]]) -> None:
-        """Keep answers in one transaction; disable the endpoints that answered 410, or
-        whose every attempt failed for 5 days."""
-        failing = self.outbox.answered([answered for answered, _ in lot])
-        endpoints = {e.id: e for _, e in lot}
-        for endpoint in {e.id: e for a, e in lot if a.gone}.values():
+    def _record(self, made: tuple[AnsweredDelivery, WebhookEndpoint]) -> None:
+        """Keep an answer; disable the endpoint if it answered 410, or if its every attempt
+        failed for 5 days."""
+        answer, endpoint = made
+        failing = self.outbox.answered([answer])
+        if answer.gone:
             self._disable(endpoint, GONE_REASON)
-        now = self.clock.now()
-        for webhook_id, since in failing.items():
-            if failing_too_long(since, now):
-                # told first: after a crash in between, the next failure tells again, and
-                # the notice goes out once whoever asks
-                self._notify_disabled(endpoints[webhook_id])
-                self._disable(endpoints[webhook_id], FAILING_REASON)
+        elif endpoint.id in failing and failing_too_long(failing[endpoint.id], self.clock.now()):
+            # told first: after a crash in between, the next failure tells again, and the
+            # notice goes out once whoever asks
+            self._notify_disabled(endpoint)
+            self._disable(endpoint, FAILING_REASON)
 
     def catch_up(self) -> int:
         """Every round due now (the simulated clock's stepping)."""
