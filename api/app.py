@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -24,6 +25,7 @@ from .metrics import (
     ProjectionLagCollector,
     WebhookCollector,
 )
+from .openapi import install_docs
 from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
 from .services import ApiServices
 
@@ -51,7 +53,14 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
         yield
         container.close()
 
-    app = FastAPI(title="smsplat", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="smsplat",
+        version=version("smsplat"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served by install_docs from local assets, not a CDN
+        redoc_url=None,
+    )
     app.state.services = ApiServices.of(container)
     registry = CollectorRegistry()
     registry.register(ProjectionLagCollector(container.read_models.positions))
@@ -66,4 +75,5 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
     for module in (system, accounts, quota, templates, sending, imports, audience, webhooks):
         app.include_router(module.router)
+    install_docs(app)
     return app

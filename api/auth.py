@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..commands.accounts import AccountsApp
 from .problems import ApiProblem
@@ -29,16 +30,24 @@ class Principal:
         return self.kind == "operator"
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+# Declares the scheme in OpenAPI (the Authorize button of /docs); the refusal is ours.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="The operator token (SMS_OPERATOR_TOKEN), an account's API key, or the "
+    "carrier token (SMS_CARRIER_TOKEN).",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials.strip():
         raise ApiProblem(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
-    return token.strip()
+    return credentials.credentials.strip()
 
 
-def principal(request: Request, c: Annotated[ApiServices, Depends(services)]) -> Principal:
-    token = _bearer(request)
+def principal(credentials: Credentials, c: Annotated[ApiServices, Depends(services)]) -> Principal:
+    token = _bearer(credentials)
     if hmac.compare_digest(token, c.tokens.operator):
         return Principal("operator")
     if c.tokens.carrier and hmac.compare_digest(token, c.tokens.carrier):
@@ -58,10 +67,12 @@ def require_operator(caller: Principal) -> None:
 
 
 def require_account_access(caller: Principal, account_id: UUID, accounts: AccountsApp) -> None:
-    """The operator may act on any existing account; an account only on itself."""
+    """The operator may act on any existing account; an account only on itself. Another
+    account is not found (404), as its templates, sends and messages are: the same answer
+    whether it exists or not, so an API key learns nothing of other accounts."""
     if caller.kind == "account":
         if caller.account_id != account_id:
-            raise ApiProblem(403, "forbidden", "An API key may act only on its own account.")
+            raise ApiProblem(404, "not_found", f"No account {account_id}.")
         return
     if not caller.is_operator:
         raise ApiProblem(403, "forbidden", "This token may not act on accounts.")

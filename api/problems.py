@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -98,6 +99,12 @@ class ApiProblem(Exception):
         self.extra = extra
 
 
+def invalid_field(field: str, detail: str) -> ApiProblem:
+    """422 for one request field (a query parameter, a form field) at fault."""
+    errors = [{"field": field, "code": "validation_error", "message": detail}]
+    return ApiProblem(422, "validation_error", detail, errors=errors)
+
+
 def problem_response(
     status: int, code: str, detail: str, title: str | None = None, **extra: Any
 ) -> Response:
@@ -107,6 +114,7 @@ def problem_response(
         "status": status,
         "detail": detail,
         "code": code,
+        "errors": [],  # every problem has the list: the fields at fault, when some are
         **extra,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
@@ -167,9 +175,23 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
-        return problem_response(exc.status_code, code, str(exc.detail))
+        response = problem_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (methods := allowed_methods(app, request.url.path)):
+            response.headers["Allow"] = ", ".join(methods)
+        return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document gives ``path`` (RFC 9110 ``Allow``): Starlette names
+    only those of the first route matching the path, and a path may have several."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def invalid_json(error: Mapping[str, Any]) -> Response:

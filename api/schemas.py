@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ..domain.ledger import Balance
+from ..domain.packages import PACKAGE_SIZES
+from ..domain.products import Product
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _not_a_number(value: object) -> object:
+    if isinstance(value, int | float):  # pydantic would read a number as a Unix time
+        raise ValueError("must be an ISO 8601 time, e.g. 2026-11-26T09:00:00+08:00")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_not_a_number)]
+"""A time in a request body: ISO 8601 text, as the OpenAPI document says; never a number."""
 
 
 def beijing(value: datetime) -> datetime:
@@ -20,10 +32,17 @@ def beijing(value: datetime) -> datetime:
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields are refused. Fields the domain checks are ``Any`` with a
+    default, so the domain reports every problem of a request together (T2, T3, T11); the
+    ones it needs are still listed as required in the OpenAPI document."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class NewAccountIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": ["name", "verification_phone"]}
+    )
     name: Any = Field(None, description="The customer's name (1–100 characters).")
     verification_phone: Any = Field(
         None,
@@ -54,7 +73,9 @@ class AccountOut(BaseModel):
 
 class ProductIn(Strict):
     product: Any = Field(
-        examples=["site"], description="site, mall, lite, edu, interactive, flyer or miniapp"
+        examples=["site"],
+        description="site, mall, lite, edu, interactive, flyer or miniapp",
+        json_schema_extra={"enum": [p.value for p in Product]},
     )
 
 
@@ -64,7 +85,11 @@ class ProductsOut(BaseModel):
 
 
 class PurchaseIn(Strict):
-    package_size: Any = Field(examples=[1000], description="1000, 5000 or 10000 (Q1).")
+    package_size: Any = Field(
+        examples=[1000],
+        description="1000, 5000 or 10000 (Q1).",
+        json_schema_extra={"enum": list(PACKAGE_SIZES)},
+    )
 
 
 class BalanceOut(BaseModel):
@@ -144,10 +169,13 @@ class AlertsOut(BaseModel):
 
 
 class SimClockIn(Strict):
-    advance_seconds: float | None = Field(
-        None, ge=0, le=366 * 86_400, description="At most 366 days in one move."
+    model_config = ConfigDict(  # exactly one of the two
+        extra="forbid", json_schema_extra={"minProperties": 1, "maxProperties": 1}
     )
-    now: datetime | None = None
+    advance_seconds: float | None = Field(
+        None, ge=0, le=366 * 86_400, strict=True, description="At most 366 days in one move."
+    )
+    now: IsoTime | None = None
 
 
 class SimClockOut(BaseModel):
@@ -155,6 +183,7 @@ class SimClockOut(BaseModel):
 
 
 class NewTemplateIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["type", "signature"]})
     # Every field defaults to None so the domain, not the schema, reports what is missing
     # together with every other problem (T2, T3, T11: all problems listed).
     type: Any = Field(None, description="business or mass (T1)", examples=["mass"])
@@ -217,7 +246,7 @@ class TemplateListOut(BaseModel):
 
 
 class NotificationIn(Strict):
-    enabled: Any = Field(description="true or false")
+    enabled: Any = Field(description="true or false", json_schema_extra={"type": "boolean"})
 
 
 class NotificationsOut(BaseModel):
@@ -226,6 +255,9 @@ class NotificationsOut(BaseModel):
 
 
 class MessageIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": ["template_id", "phone"]}
+    )
     template_id: UUID
     phone: Any = Field(None, examples=["13800138000"])
     variables: dict[str, Any] | None = None
@@ -249,7 +281,7 @@ class SendIn(Strict):
     recipients_text: str | None = Field(None, description="One number per line (S2).")
     audience: dict[str, Any] | None = None
     variables: dict[str, Any] | None = None
-    scheduled_at: datetime | None = None
+    scheduled_at: IsoTime | None = None
     product: Any = None
     dry_run: bool = False
 
@@ -278,7 +310,7 @@ class SendAcceptedOut(BaseModel):
 
 
 class RescheduleIn(Strict):
-    scheduled_at: datetime = Field(description="The new time, with its offset (S7).")
+    scheduled_at: IsoTime = Field(description="The new time, with its offset (S7).")
 
 
 class SendPlanOut(BaseModel):
@@ -424,6 +456,9 @@ class DashboardOut(BaseModel):
 
 
 class CustomerIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"required": ["condition", "phone", "product"]}
+    )
     condition: Any = Field(
         None,
         description="game_player, site_member or miniapp_booking (S4).",
@@ -507,6 +542,7 @@ class OptOutListOut(BaseModel):
 
 
 class WebhookIn(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["url", "events"]})
     url: Any = Field(
         None,
         description="https URL to public addresses (http and loopback too "
@@ -581,7 +617,7 @@ class RetriedOut(BaseModel):
 
 
 class ReplayIn(Strict):
-    since: datetime = Field(
+    since: IsoTime = Field(
         description="Everything made for the endpoint since then goes again (naive: Beijing time)."
     )
 

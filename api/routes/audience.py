@@ -14,7 +14,7 @@ from ..auth import Caller, require_account_access
 from ..body_commands import customer_command
 from ..bounds import MAX_OFFSET, OFFSET_HELP
 from ..idempotency import request_id
-from ..problems import ApiProblem
+from ..problems import ApiProblem, invalid_field
 from ..schemas import (
     CustomerIn,
     CustomerListOut,
@@ -32,7 +32,11 @@ router = APIRouter(tags=["audience"])
 CONDITIONS = tuple(c.value for c in Condition)
 
 
-@router.post("/v1/accounts/{account_id}/customers", response_model=CustomerOut)
+@router.post(
+    "/v1/accounts/{account_id}/customers",
+    response_model=CustomerOut,
+    responses={201: {"model": CustomerOut, "description": "A customer not synced before."}},
+)
 def sync_customer(
     account_id: UUID,
     body: CustomerIn,
@@ -55,14 +59,17 @@ def list_customers(
     caller: Caller,
     accounts: Accounts,
     views: AudienceViews,
-    condition: Annotated[str | None, Query(description=", ".join(CONDITIONS))] = None,
+    condition: Annotated[
+        str | None,
+        Query(description=", ".join(CONDITIONS), json_schema_extra={"enum": list(CONDITIONS)}),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> CustomerListOut:
     """The account's synced customers, by condition, with the count for each condition."""
     require_account_access(caller, account_id, accounts)
     if condition is not None and condition not in CONDITIONS:
-        raise ApiProblem(422, "validation_error", f"condition must be one of {CONDITIONS}.")
+        raise invalid_field("condition", f"condition must be one of {CONDITIONS}.")
     rows = views.customers(str(account_id), condition, limit, offset)
     return CustomerListOut(
         items=[_customer_out(r) for r in rows], counts=views.count_by_condition(str(account_id))

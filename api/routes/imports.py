@@ -16,7 +16,7 @@ from ...domain.recipient_files import MAX_FILE_BYTES
 from ..auth import Caller, require_account_access
 from ..body_commands import mass_send_command
 from ..idempotency import keyed_id
-from ..problems import ApiProblem
+from ..problems import ApiProblem, invalid_field
 from ..schemas import SendAcceptedOut, SendIn, SendPlanOut
 from ..services import Accounts, Bus, Sheets
 from .sending import mass_send_answer
@@ -87,7 +87,11 @@ def import_send(
             scheduled_at=scheduled_at, product=product, dry_run=dry_run,
         )  # fmt: skip
     except ValidationError as invalid:
-        raise ApiProblem(422, "validation_error", str(invalid)) from None
+        errors = [{"field": ".".join(map(str, e["loc"])) or "body", "code": "validation_error",
+                   "message": e["msg"]} for e in invalid.errors()]  # fmt: skip
+        raise ApiProblem(
+            422, "validation_error", "The form has invalid fields.", errors=errors
+        ) from None
     upload = SpreadsheetFile(file.file.read(MAX_FILE_BYTES + 1))  # more is refused: too_large
     command = mass_send_command(account_id, body, caller.actor, keyed_id(request, "send"), upload)
     return mass_send_answer(bus, command, body.dry_run)
@@ -101,5 +105,5 @@ def _variables(text: str | None) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         value = None
     if not isinstance(value, dict):
-        raise ApiProblem(422, "validation_error", "variables must be a JSON object.")
+        raise invalid_field("variables", "variables must be a JSON object.")
     return value

@@ -16,7 +16,7 @@ from ...projections.quota_ledger import LedgerQuery, LedgerRow
 from ..auth import Caller, require_account_access
 from ..bounds import MAX_SEQUENCE
 from ..idempotency import keyed_id
-from ..problems import ApiProblem
+from ..problems import invalid_field
 from ..schemas import (
     AccountBalanceOut,
     AlertOut,
@@ -159,7 +159,7 @@ def _kinds(values: list[str]) -> tuple[EntryKind, ...]:
         return tuple(EntryKind(n) for n in names)
     except ValueError:
         allowed = ", ".join(k.value for k in EntryKind)
-        raise ApiProblem(422, "validation_error", f"kind must be among: {allowed}.") from None
+        raise invalid_field("kind", f"kind must be among: {allowed}.") from None
 
 
 def _entry_out(row: LedgerRow) -> LedgerEntryOut:

@@ -23,7 +23,7 @@ from ..auth import Caller, Principal, require_account_access
 from ..body_commands import mass_send_command, message_command
 from ..bounds import MAX_MESSAGE_CURSOR, MAX_OFFSET, OFFSET_HELP
 from ..idempotency import keyed_id, request_id
-from ..problems import ApiProblem
+from ..problems import ApiProblem, invalid_field
 from ..schemas import (
     DashboardOut,
     MessageAcceptedOut,
@@ -141,14 +141,19 @@ def list_sends(
     caller: Caller,
     accounts: Accounts,
     sends: SendViews,
-    status: Annotated[str | None, Query(description=", ".join(SEND_STATUSES))] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description=", ".join(SEND_STATUSES), json_schema_extra={"enum": list(SEND_STATUSES)}
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> SendListOut:
     """The account's sends, newest first."""
     require_account_access(caller, account_id, accounts)
     if status is not None and status not in SEND_STATUSES:
-        raise ApiProblem(422, "validation_error", f"status must be one of {SEND_STATUSES}.")
+        raise invalid_field("status", f"status must be one of {SEND_STATUSES}.")
     rows = sends.for_account(str(account_id), status, limit, offset)
     return SendListOut(items=[_send_row_out(r) for r in rows])  # the read model: no loads
 
@@ -164,14 +169,17 @@ def send_messages(
     caller: Caller,
     quota: Quota,
     sends: SendViews,
-    status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
+    status: Annotated[
+        str | None,
+        Query(description=", ".join(STATUSES), json_schema_extra={"enum": list(STATUSES)}),
+    ] = None,
     cursor: Annotated[int, Query(ge=-1, le=MAX_MESSAGE_CURSOR)] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MessagePageOut:
     """Per-recipient status, in recipient order; pass ``next_cursor`` for the next page."""
     _owned_send(send_id, caller, quota)
     if status is not None and status not in STATUSES:
-        raise ApiProblem(422, "validation_error", f"status must be one of {STATUSES}.")
+        raise invalid_field("status", f"status must be one of {STATUSES}.")
     rows = sends.messages(str(send_id), status, limit + 1, cursor)
     page = rows[:limit]
     next_cursor = page[-1][0] if len(rows) > limit else None

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..auth import Caller, require_operator
-from ..problems import RETRY_AFTER_SECONDS, ApiProblem
+from ..problems import RETRY_AFTER_SECONDS, ApiProblem, invalid_field
 from ..schemas import SimClockIn, SimClockOut, beijing
 from ..services import Health, Simulation
 
@@ -59,7 +59,7 @@ def move_clock(body: SimClockIn, caller: Caller, simulation: Simulation) -> SimC
     if simulation is None:
         raise ApiProblem(404, "not_found", "The clock can only be moved with SMS_SIMULATION=1.")
     if (body.advance_seconds is None) == (body.now is None):
-        raise ApiProblem(422, "validation_error", "Give exactly one of advance_seconds and now.")
+        raise invalid_field("body", "Give exactly one of advance_seconds and now.")
     if body.advance_seconds is not None:
         return SimClockOut(now=beijing(simulation.advance(body.advance_seconds)))
     assert body.now is not None

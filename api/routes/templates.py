@@ -19,7 +19,7 @@ from ...projections.templates import TemplateRow
 from ..auth import Caller, Principal, require_account_access, require_operator
 from ..bounds import MAX_OFFSET, OFFSET_HELP
 from ..idempotency import keyed_id, request_id
-from ..problems import ApiProblem
+from ..problems import ApiProblem, invalid_field
 from ..schemas import (
     EditTemplateIn,
     NewTemplateIn,
@@ -76,14 +76,17 @@ def list_templates(
     caller: Caller,
     accounts: Accounts,
     views: TemplateViews,
-    status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
+    status: Annotated[
+        str | None,
+        Query(description=", ".join(STATUSES), json_schema_extra={"enum": list(STATUSES)}),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET_HELP)] = 0,
 ) -> TemplateListOut:
     """The account's templates, newest first; deleted ones never appear (T7)."""
     require_account_access(caller, account_id, accounts)
     if status is not None and status not in STATUSES:
-        raise ApiProblem(422, "validation_error", f"status must be one of: {', '.join(STATUSES)}.")
+        raise invalid_field("status", f"status must be one of: {', '.join(STATUSES)}.")
     rows = views.for_account(str(account_id), status, limit, offset)
     return TemplateListOut(items=[summary_out(r) for r in rows])
 
