@@ -108,7 +108,7 @@ class AccountsApp(ContextApplication):
             chosen = Product(product if isinstance(product, str) else "")
         except ValueError:
             choices = ", ".join(p.value for p in Product)
-            raise InvalidInput(f"product must be one of: {choices}.") from None
+            raise InvalidInput(f"product must be one of: {choices}.", field="product") from None
         account = self._update(account_id, lambda a: a.activate(chosen, actor, self.clock.now()))
         return list(account.products)
 
@@ -122,7 +122,7 @@ class AccountsApp(ContextApplication):
             choices = ", ".join(n.value for n in Notification)
             raise NotFound(f"No notification {name!r}; there are: {choices}.") from None
         if not isinstance(enabled, bool):
-            raise InvalidInput("enabled must be true or false.")
+            raise InvalidInput("enabled must be true or false.", field="enabled")
         account = self._update(
             account_id,
             lambda a: a.switch_notification(notification, enabled, actor, self.clock.now()),

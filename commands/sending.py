@@ -147,7 +147,7 @@ class SendingService:
         what is accepted, nothing is worked out twice."""
         planned = self.plan_mass(command)
         if not planned.recipients.accepted:
-            raise InvalidInput("None of the recipients can be sent to.")
+            raise InvalidInput("None of the recipients can be sent to.", field="recipients")
         draft = planned.draft
         if draft.extension is None:  # an account older than codes gets its own now
             draft = replace(draft, extension=self.accounts.extension_of(command.account_id))
@@ -213,7 +213,10 @@ class SendingService:
                     [(phone, {"name": name} if uses_name and name else {})
                      for phone, name in named]
                 )  # fmt: skip
-        raise InvalidInput("A mass send needs recipients, recipients_text, a file or an audience.")
+        raise InvalidInput(
+            "A mass send needs recipients, recipients_text, a file or an audience.",
+            field="recipients",
+        )
 
     def _read_upload(self, source: RecipientSource) -> RecipientSource:
         """An uploaded file's rows (S3); any other source as it is."""
@@ -228,7 +231,8 @@ class SendingService:
         if chosen is not None and chosen not in self.accounts.account(account_id).products:
             raise NoActiveProduct(
                 f"The product {chosen} is not active on this account; activate it first "
-                "(POST /v1/accounts/{account_id}/products)."
+                "(POST /v1/accounts/{account_id}/products).",
+                field="product",
             )
         return chosen
 
@@ -306,4 +310,4 @@ def _product(product: object) -> str | None:
         return Product(product if isinstance(product, str) else "").value
     except ValueError:
         choices = ", ".join(p.value for p in Product)
-        raise InvalidInput(f"product must be one of: {choices}.") from None
+        raise InvalidInput(f"product must be one of: {choices}.", field="product") from None

@@ -23,13 +23,15 @@ class SimulatedTime:
 
     def advance(self, seconds: float) -> datetime:
         if seconds > MAX_JUMP.total_seconds():
-            raise InvalidInput(f"One move is at most {MAX_JUMP.days} days.")
+            raise InvalidInput(
+                f"One move is at most {MAX_JUMP.days} days.", field="advance_seconds"
+            )
         return self.move_to(self.clock.now() + timedelta(seconds=seconds))
 
     def move_to(self, target: datetime) -> datetime:
         """Everything due on the way happens, each at its own instant; returns the new now."""
         if target.tzinfo is None:
-            raise InvalidInput("now needs a time zone offset (e.g. +08:00).")
+            raise InvalidInput("now needs a time zone offset (e.g. +08:00).", field="now")
         if not in_range(target) or target - self.clock.now() > MAX_JUMP:
             raise InvalidInput(
                 f"The simulated clock moves at most {MAX_JUMP.days} days at a time, and stays "

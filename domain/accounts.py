@@ -166,7 +166,8 @@ class Account(Aggregate):
         if not self.products:
             raise NoActiveProduct(
                 "An SMS package can only be bought by an account with at least one active "
-                "product (site, mall, lite, edu, interactive, flyer or miniapp) (Q3)."
+                "product (site, mall, lite, edu, interactive, flyer or miniapp) (Q3).",
+                field="products",
             )
 
     def issue_key(self, api_key_hash: str, actor: str, at: datetime) -> None:

@@ -24,10 +24,14 @@ class DomainError(Exception):
     code: str = "domain_error"
     title: str = "Request refused"
 
-    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
+    def __init__(
+        self, detail: str, problems: list[FieldProblem] | None = None, field: str | None = None
+    ) -> None:
+        """``field``: the one input at fault, when no ``problems`` list them."""
         super().__init__(detail)
         self.detail = detail
-        self.problems: list[FieldProblem] = problems or []
+        at_fault = [FieldProblem(field, self.code, detail)] if field else []
+        self.problems: list[FieldProblem] = problems or at_fault
 
 
 class InvalidInput(DomainError):

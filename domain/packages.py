@@ -10,9 +10,12 @@ PACKAGE_SIZES: tuple[int, ...] = (1_000, 5_000, 10_000)
 def package_units(package_size: object) -> int:
     """The units a package of ``package_size`` holds; any other size is refused (Q1)."""
     if isinstance(package_size, bool) or not isinstance(package_size, int):
-        raise InvalidPackage(f"package_size must be one of {list(PACKAGE_SIZES)}.")
+        raise InvalidPackage(
+            f"package_size must be one of {list(PACKAGE_SIZES)}.", field="package_size"
+        )
     if package_size not in PACKAGE_SIZES:
         raise InvalidPackage(
-            f"There is no {package_size}-unit package; choose one of {list(PACKAGE_SIZES)}."
+            f"There is no {package_size}-unit package; choose one of {list(PACKAGE_SIZES)}.",
+            field="package_size",
         )
     return package_size

@@ -29,7 +29,7 @@ def quota_pool_id(account_id: UUID) -> UUID:
 
 def _positive_units(units: int) -> int:
     if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise InvalidInput(f"units must be a positive whole number, not {units!r}.")
+        raise InvalidInput(f"units must be a positive whole number, not {units!r}.", field="units")
     return units
 
 

@@ -118,7 +118,7 @@ def parse_recipients(inputs: Iterable[tuple[int, str] | RecipientInput]) -> Reci
         else:
             accepted[number] = one
     if not given:
-        raise InvalidInput("The send has no recipients.")
+        raise InvalidInput("The send has no recipients.", field="recipients")
     personal = tuple(g.variables for g in accepted.values())
     return RecipientList(
         tuple(accepted), tuple(rejected), duplicates,
@@ -158,7 +158,9 @@ def from_audience(customers: Sequence[tuple[str, Mapping[str, object]]]) -> Reci
     its own variables (its name). They were checked when synced; more than 10,000 is refused
     like any other list (S2)."""
     if not customers:
-        raise InvalidInput("No synced customer meets the audience's conditions.")
+        raise InvalidInput(
+            "No synced customer meets the audience's conditions.", field="audience.conditions"
+        )
     return parse_recipients(
         RecipientInput(i, phone, variables) for i, (phone, variables) in enumerate(customers, 1)
     )
@@ -168,13 +170,21 @@ def audience_conditions(audience: object) -> list[str]:
     """``{"conditions": [...]}`` of a send's audience (S4), checked and deduplicated."""
     choices = ", ".join(c.value for c in Condition)
     if not isinstance(audience, dict):
-        raise InvalidInput(f"audience needs conditions: a list of one or more of {choices}.")
+        raise InvalidInput(
+            f"audience needs conditions: a list of one or more of {choices}.",
+            field="audience.conditions",
+        )
     conditions = audience.get("conditions")
     if not isinstance(conditions, list) or not conditions:
-        raise InvalidInput(f"audience needs conditions: a list of one or more of {choices}.")
+        raise InvalidInput(
+            f"audience needs conditions: a list of one or more of {choices}.",
+            field="audience.conditions",
+        )
     unknown = [c for c in conditions if c not in {x.value for x in Condition}]
     if unknown or set(audience) != {"conditions"}:
-        raise InvalidInput(f"audience conditions are {choices}; got {conditions!r}.")
+        raise InvalidInput(
+            f"audience conditions are {choices}; got {conditions!r}.", field="audience.conditions"
+        )
     return list(dict.fromkeys(str(c) for c in conditions))
 
 

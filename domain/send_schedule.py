@@ -37,11 +37,15 @@ class NotScheduled(DomainError):
 def check_schedule(when: datetime, now: datetime) -> datetime:
     """A time a send may be scheduled for: aware, in the future, within a year."""
     if when.tzinfo is None:
-        raise InvalidInput("scheduled_at needs a time zone offset (e.g. +08:00).")
+        raise InvalidInput(
+            "scheduled_at needs a time zone offset (e.g. +08:00).", field="scheduled_at"
+        )
     if when <= now:
-        raise InvalidInput("scheduled_at must be in the future; leave it out to send now.")
+        raise InvalidInput(
+            "scheduled_at must be in the future; leave it out to send now.", field="scheduled_at"
+        )
     if when > now + MAX_SCHEDULE_AHEAD:
-        raise InvalidInput("A send can be scheduled at most a year ahead.")
+        raise InvalidInput("A send can be scheduled at most a year ahead.", field="scheduled_at")
     return when
 
 
