@@ -3,7 +3,9 @@
 Every ```bash block between the ``<!-- walkthrough:begin -->`` and ``<!-- walkthrough:end -->``
 comments of ``README.md`` runs, in order, in one bash process with ``set -euo pipefail``,
 against a real ``smsplat serve`` started with the environment of the README's own run command
-(the ``… make run`` line before the walk-through), on a SQLite file in a temporary directory.
+(the ``… make run`` line before the walk-through), on a SQLite file in a temporary directory,
+with ``SMS`` the service's address and ``PY`` this Python (the Excel step fills a file with
+openpyxl).
 The blocks check themselves (their ``expect`` helper compares each status, ``jq -e`` the
 fields that matter), so a changed answer fails this test, naming the block and its output.
 """
@@ -15,6 +17,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +106,7 @@ def test_readme_walkthrough_runs_as_written(sqlite_url: str, tmp_path: Path) -> 
         done = subprocess.run(
             ["bash", "-c", script_of(walk.blocks)],
             cwd=tmp_path,
-            env={**os.environ, "SMS": service.base},
+            env={**os.environ, "SMS": service.base, "PY": sys.executable},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
