@@ -24,6 +24,7 @@ from .metrics import (
     ProjectionLagCollector,
     WebhookCollector,
 )
+from .route_templates import RouteTemplates
 from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
 from .services import ApiServices
 
@@ -33,6 +34,7 @@ Event-sourced backend of a business SMS platform. Authenticate with
 Every state-changing call accepts `Idempotency-Key`. Errors are `application/problem+json`
 with a stable `code`. Reads come from projections and may trail a command by a moment.
 """
+ROUTES = (system, accounts, quota, templates, sending, imports, audience, webhooks)
 
 
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
@@ -61,9 +63,10 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
-    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
+    served = RouteTemplates(route for module in ROUTES for route in module.router.routes)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry), templates=served)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
-    for module in (system, accounts, quota, templates, sending, imports, audience, webhooks):
+    for module in ROUTES:
         app.include_router(module.router)
     return app
