@@ -24,6 +24,7 @@ from .metrics import (
     ProjectionLagCollector,
     WebhookCollector,
 )
+from .platform_metrics import platform_collectors
 from .route_templates import RouteTemplates
 from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
 from .services import ApiServices
@@ -60,6 +61,8 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     if container.carriers is not None:
         registry.register(CarrierCollector(container.carriers.health))
     registry.register(WebhookCollector(container.webhook_deliveries.summary, container.clock.now))
+    for collector in platform_collectors(container.db, container.clock.now):
+        registry.register(collector)
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
