@@ -152,3 +152,28 @@ NAMES = (
     "smsplat_receipt_latency_seconds_count",
     "smsplat_receipt_latency_seconds_sum",
 )
+
+
+def test_the_counts_match_the_messages_when_made_afresh_and_after_a_rebuild(
+    quiet_api: Api,
+) -> None:
+    api = quiet_api
+    account_id, key = funded_account(api)
+    template_id = mass_template(api, account_id, key, LONG_CONTENT)
+    numbers = [*ORDINARY, FAILS, SILENT, REFUSED]
+    send_ok(api, account_id, key, {"template_id": template_id, "recipients": numbers})
+    hand_over(api)
+    advance(api, 10)
+    kept = {k: v for k, v in figures(api, *COUNTED).items() if v}
+    assert kept[messages("success")] == 4
+    quota = api.container.read_models.of("quota")
+    with api.container.db.transaction() as tx:  # a database from before the counts tables
+        tx.execute("DROP TABLE message_counts")
+        tx.execute("DROP TABLE quota_unit_totals")
+    api.container.read_models.handler_of(quota).create_tables()
+    assert {k: v for k, v in figures(api, *COUNTED).items() if v} == kept
+    api.container.read_models.rebuild()
+    assert {k: v for k, v in figures(api, *COUNTED).items() if v} == kept
+
+
+COUNTED = ("smsplat_messages", "smsplat_quota_units_total")
