@@ -26,6 +26,8 @@ from .metrics import (
     WebhookCollector,
 )
 from .openapi import install_docs
+from .platform_metrics import platform_collectors
+from .route_templates import RouteTemplates
 from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
 from .services import ApiServices
 
@@ -35,6 +37,7 @@ Event-sourced backend of a business SMS platform. Authenticate with
 Every state-changing call accepts `Idempotency-Key`. Errors are `application/problem+json`
 with a stable `code`. Reads come from projections and may trail a command by a moment.
 """
+ROUTES = (system, accounts, quota, templates, sending, imports, audience, webhooks)
 
 
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:
@@ -67,13 +70,16 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     if container.carriers is not None:
         registry.register(CarrierCollector(container.carriers.health))
     registry.register(WebhookCollector(container.webhook_deliveries.summary, container.clock.now))
+    for collector in platform_collectors(container.db, container.clock.now):
+        registry.register(collector)
     app.state.registry = registry
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
-    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry))
+    served = RouteTemplates(route for module in ROUTES for route in module.router.routes)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry), templates=served)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
-    for module in (system, accounts, quota, templates, sending, imports, audience, webhooks):
+    for module in ROUTES:
         app.include_router(module.router)
     install_docs(app)
     return app

@@ -14,6 +14,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .route_templates import RouteTemplates
+
 
 class ProjectionLagCollector(Collector):
     def __init__(self, positions: Callable[[], dict[str, tuple[int, int]]]) -> None:
@@ -111,14 +113,15 @@ class HttpMetrics:
 
 
 class HttpMetricsMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: object, metrics: HttpMetrics) -> None:
+    def __init__(self, app: object, metrics: HttpMetrics, templates: RouteTemplates) -> None:
         super().__init__(app)  # type: ignore[arg-type]
         self.metrics = metrics
+        self.templates = templates
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
+        route = self.templates.of(request.scope)
         self.metrics.requests.labels(request.method, route, str(response.status_code)).inc()
         self.metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response

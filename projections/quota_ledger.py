@@ -14,6 +14,7 @@ from typing import Any
 from ..adapters.sql import SqlDatabase, Tx
 from ..domain.ledger import Balance, EntryKind, Reference
 from ..domain.quota import QuotaPool, entry_from_event
+from . import unit_totals
 from .read_model import db_time, from_db_time, timestamp_type
 
 FIGURES = ("available", "locked", "purchased_total", "charged_total", "refunded_total")
@@ -55,8 +56,10 @@ class QuotaLedgerReadModel:
         tx.execute(
             "CREATE INDEX IF NOT EXISTS quota_ledger_account_at ON quota_ledger (account_id, at)"
         )
+        unit_totals.create_table(tx)
 
     def drop_tables(self, tx: Tx) -> None:
+        unit_totals.drop_table(tx)
         tx.execute("DROP TABLE IF EXISTS quota_ledger")
         tx.execute("DROP TABLE IF EXISTS quota_balances")
 
@@ -111,6 +114,7 @@ class QuotaLedgerReadModel:
                     position,
                 ),
             )
+            unit_totals.add(tx, entry.kind.value, entry.product, entry.units)
             tx.execute(
                 "UPDATE quota_balances SET available = %s, locked = %s, purchased_total = %s, "
                 "charged_total = %s, refunded_total = %s, updated_at = %s, position = %s "

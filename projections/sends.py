@@ -19,6 +19,8 @@ from ..domain.sending import (
     message_id,
     waiting_state,
 )
+from . import message_counts, receipt_latency
+from .message_counts import MessageMoves
 from .read_model import add_column, db_time, from_db_time, maybe_db_time, timestamp_type
 from .send_queries import STATUSES
 
@@ -62,16 +64,28 @@ class SendsReadModel:
             "CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, day, product)"
         )
         tx.execute("CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, submitted_at)")
+        # the metrics: sends waiting or being handed over, without reading the others
+        tx.execute("CREATE INDEX IF NOT EXISTS sends_status ON sends (status)")
+        message_counts.create_table(tx)
+        receipt_latency.create_table(tx)
 
     def drop_tables(self, tx: Tx) -> None:
+        message_counts.drop_table(tx)
+        receipt_latency.drop_table(tx)
         tx.execute("DROP TABLE IF EXISTS messages")
         tx.execute("DROP TABLE IF EXISTS sends")
 
     def apply(self, tx: Tx, event: Any, position: int) -> None:
         send_id = str(event.originator_id)
         at = db_time(event.timestamp, tx.dialect)
+        moves = MessageMoves()  # the message counts' changes, saved once the rows changed
+        self._apply(tx, event, send_id, at, moves)
+        moves.save(tx)
+
+    def _apply(self, tx: Tx, event: Any, send_id: str, at: object, moves: MessageMoves) -> None:
         if isinstance(event, Send.Accepted):
             self._accepted(tx, event, at)
+            moves.added("pending", event.product, len(event.recipients))
             return
         if isinstance(event, Send.Rescheduled):
             tx.execute(
@@ -90,12 +104,13 @@ class SendsReadModel:
                 "pending = 0, due_at = NULL, goes_out_at = NULL WHERE send_id = %s",
                 (event.reason, send_id),
             )
+            moves.leaving(tx, "send_id = %s", (send_id,))
             tx.execute("DELETE FROM messages WHERE send_id = %s", (send_id,))
             return
         if isinstance(event, Send.SubmissionStarted):
-            self._started(tx, event, at)
+            self._started(tx, event, at, moves)
         elif isinstance(event, Send.BatchSubmitted):
-            self._messages(tx, send_id, [i for i, _ in event.sent], "sending", at,
+            self._messages(tx, send_id, [i for i, _ in event.sent], "sending", at, moves,
                            only_from=("pending",), submitted=True)  # fmt: skip
             for index, carrier_id in event.sent:
                 tx.execute(
@@ -103,17 +118,21 @@ class SendsReadModel:
                     (carrier_id, message_id(event.originator_id, index)),
                 )
             for index, reason in event.failed:
+                failing = message_id(event.originator_id, index)
+                moves.moving(tx, "message_id = %s AND status = 'pending'", (failing,), "failed",
+                             reason)  # fmt: skip
                 tx.execute(
                     "UPDATE messages SET status = 'failed', reason = %s, submitted_at = %s, "
                     "final_at = %s WHERE message_id = %s AND status = 'pending'",
                     (reason, at, at, message_id(event.originator_id, index)),
                 )
         elif isinstance(event, Send.ReceiptsRecorded):
-            self._messages(tx, send_id, event.delivered, "success", at)
-            self._messages(tx, send_id, event.failed, "failed", at,
+            receipt_latency.observe(tx, send_id, [*event.delivered, *event.failed], at)
+            self._messages(tx, send_id, event.delivered, "success", at, moves)
+            self._messages(tx, send_id, event.failed, "failed", at, moves,
                            reason="delivery_failed")  # fmt: skip
         elif isinstance(event, Send.MessagesExpired):
-            self._messages(tx, send_id, event.indices, "unknown", at,
+            self._messages(tx, send_id, event.indices, "unknown", at, moves,
                            reason="no_receipt_in_72h")  # fmt: skip
         else:
             return
@@ -177,7 +196,9 @@ class SendsReadModel:
             ),
         )
 
-    def _started(self, tx: Tx, event: Send.SubmissionStarted, at: object) -> None:
+    def _started(
+        self, tx: Tx, event: Send.SubmissionStarted, at: object, moves: MessageMoves
+    ) -> None:
         """The lock became a charge: every message costs its units but the skipped ones,
         which fail at once (opted out since acceptance) and cost nothing."""
         send_id = str(event.originator_id)
@@ -188,6 +209,8 @@ class SendsReadModel:
         )
         if event.skipped:
             marks = ", ".join(["%s"] * len(event.skipped))
+            moves.moving(tx, f"send_id = %s AND idx IN ({marks})", (send_id, *event.skipped),
+                         "failed", OPTED_OUT)  # fmt: skip
             tx.execute(
                 "UPDATE messages SET status = 'failed', reason = %s, units = 0, "
                 f"submitted_at = %s, final_at = %s WHERE send_id = %s AND idx IN ({marks})",
@@ -207,6 +230,7 @@ class SendsReadModel:
         indices: list[int],
         status: str,
         at: object,
+        moves: MessageMoves,
         only_from: tuple[str, ...] = ("pending", "sending"),
         submitted: bool = False,
         reason: str | None = None,
@@ -216,6 +240,8 @@ class SendsReadModel:
         stamp = "submitted_at = %s" if submitted else "final_at = %s"
         placeholders = ", ".join(["%s"] * len(indices))
         states = ", ".join(["%s"] * len(only_from))
+        moves.moving(tx, f"send_id = %s AND status IN ({states}) AND idx IN ({placeholders})",
+                     (send_id, *only_from, *indices), status, reason)  # fmt: skip
         tx.execute(
             f"UPDATE messages SET status = %s, reason = COALESCE(%s, reason), {stamp} "
             f"WHERE send_id = %s AND status IN ({states}) AND idx IN ({placeholders})",
