@@ -72,7 +72,7 @@ def require_account_access(caller: Principal, account_id: UUID, accounts: Accoun
     whether it exists or not, so an API key learns nothing of other accounts."""
     if caller.kind == "account":
         if caller.account_id != account_id:
-            raise ApiProblem(404, "not_found", f"No account {account_id}.")
+            raise ApiProblem(404, "not_found", "No account with this id.")
         return
     if not caller.is_operator:
         raise ApiProblem(403, "forbidden", "This token may not act on accounts.")

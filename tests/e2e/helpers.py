@@ -30,6 +30,7 @@ def assert_problem(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code, body
     assert isinstance(body["title"], str) and body["title"], body
     assert isinstance(body["detail"], str) and body["detail"], body
+    assert isinstance(body["errors"], list), body  # every problem has its errors list
     return body
 
 

@@ -182,7 +182,7 @@ def test_an_account_key_never_reaches_another_account(api: Api) -> None:
     ]
     for method, path, body in attempts:
         r = api.client.request(method, path, json=body, headers=auth(a_key))
-        assert_problem(r, 403, "forbidden")
+        assert_problem(r, 404, "not_found")  # the same as an account that does not exist
         for secret in ("Bravo", "13900139002", "5000", bought["purchase_id"], "available"):
             assert secret not in r.text, (path, r.text)
 
@@ -213,10 +213,15 @@ def test_operator_on_an_unknown_account_is_404(api: Api) -> None:
         assert_problem(r, 404, "not_found")
 
 
-def test_account_key_on_an_unknown_account_is_403(api: Api) -> None:
+def test_account_key_on_an_unknown_account_is_404_as_on_another_account(api: Api) -> None:
+    """One rule for other accounts: not found, whether the account exists or not."""
     _, key = api.new_account()
-    r = api.client.get(f"/v1/accounts/{uuid4()}/balance", headers=auth(key))
-    assert_problem(r, 403, "forbidden")
+    other, _ = api.new_account(name="Other", phone="13800138002")
+    unknown = api.client.get(f"/v1/accounts/{uuid4()}/balance", headers=auth(key))
+    another = api.client.get(f"/v1/accounts/{other}/balance", headers=auth(key))
+    for r in (unknown, another):
+        assert_problem(r, 404, "not_found")
+    assert unknown.json()["detail"] == another.json()["detail"]
 
 
 def test_Q3_purchase_before_any_product_is_409_and_records_nothing(api: Api) -> None:

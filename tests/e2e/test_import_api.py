@@ -698,7 +698,7 @@ def test_S3_an_import_needs_the_accounts_own_key(api: Api) -> None:
     url = f"/v1/accounts/{account_id}/sends/import"
     r = api.client.post(url, files={"file": ("r.xlsx", data, XLSX_TYPE)}, data=fields)
     assert_problem(r, 401, "unauthorized")
-    assert_problem(post_import(api, account_id, other_key, data, fields), 403, "forbidden")
+    assert_problem(post_import(api, account_id, other_key, data, fields), 404, "not_found")
     stored_nothing(api, account_id, before)
 
 

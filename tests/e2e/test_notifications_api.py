@@ -94,18 +94,19 @@ def test_T9_enabled_must_be_a_boolean(api: Api) -> None:
     assert states(api, account_id, key) == OFF
 
 
-def test_T9_another_accounts_notifications_are_forbidden(api: Api) -> None:
-    """T9: an account key acts only on its own account: 403 on another's notifications."""
+def test_T9_another_accounts_notifications_are_not_found(api: Api) -> None:
+    """T9: an account key acts only on its own account: another's notifications are not
+    found (404, as if it did not exist)."""
     owner_id, owner_key = api.new_account(phone="13800138001")
     other_id, other_key = api.new_account(name="Other", phone="13800138002")
     assert switch(api, owner_id, owner_key, "guestbook", {"enabled": True}).status_code == 200
 
     r = switch(api, owner_id, other_key, "member_registration", {"enabled": True})
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 404, "not_found")
     r = switch(api, owner_id, other_key, "guestbook", {"enabled": False})
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 404, "not_found")
     r = api.client.get(f"/v1/accounts/{owner_id}/notifications", headers=auth(other_key))
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 404, "not_found")
     r = api.client.get(f"/v1/accounts/{owner_id}/notifications")
     assert_problem(r, 401, "unauthorized")
 

@@ -634,11 +634,11 @@ def test_another_accounts_template_is_404_and_never_shown(api: Api) -> None:
     assert list_templates(api, other_id, other_key) == []
     assert len(list_templates(api, owner_id, owner_key)) == 3
 
-    # Another account's list is forbidden outright (the account id is the caller's own claim).
+    # Another account's list is not found either: one rule on every path.
     r = api.client.get(f"/v1/accounts/{owner_id}/templates", headers=auth(other_key))
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 404, "not_found")
     r = post_template(api, owner_id, other_key, mass())
-    assert_problem(r, 403, "forbidden")
+    assert_problem(r, 404, "not_found")
     api.settle()
     assert len(list_templates(api, owner_id)) == 3
 
