@@ -62,6 +62,11 @@ class SendsReadModel:
             "CREATE INDEX IF NOT EXISTS messages_account ON messages (account_id, day, product)"
         )
         tx.execute("CREATE INDEX IF NOT EXISTS messages_phone ON messages (phone, submitted_at)")
+        # the records' keyset order (message_records.py): pages and exports, never OFFSET
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS messages_records "
+            "ON messages (account_id, created_at, send_id, idx)"
+        )
 
     def drop_tables(self, tx: Tx) -> None:
         tx.execute("DROP TABLE IF EXISTS messages")
