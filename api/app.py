@@ -25,6 +25,7 @@ from .metrics import (
     WebhookCollector,
 )
 from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
+from .routes.records import router as records_router
 from .services import ApiServices
 
 DESCRIPTION = """
@@ -66,4 +67,5 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours
     for module in (system, accounts, quota, templates, sending, imports, audience, webhooks):
         app.include_router(module.router)
+    app.include_router(records_router)
     return app
