@@ -33,6 +33,7 @@ from .times import as_instant
 router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["records"])
 
 MAX_PAGE = 1000
+JSON_TYPES = ("application/json", "application/*", "*/*")
 TIME_HELP = "ISO 8601; without an offset, Beijing time."
 FILES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -134,11 +135,14 @@ def statistics(
 
 
 def _file_type(accept: str) -> str | None:
-    """The file the client asks for, the first named in ``Accept`` (JSON when none is)."""
+    """The file the client asks for: CSV or xlsx if ``Accept`` names one before JSON (or
+    ``*/*``); None for JSON."""
     for part in accept.split(","):
         media = part.split(";")[0].strip().lower()
         if media in (CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE):
             return media
+        if media in JSON_TYPES:
+            return None
     return None
 
 

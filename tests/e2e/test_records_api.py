@@ -153,6 +153,10 @@ def test_S10_records_as_csv_and_xlsx_are_the_whole_filtered_result(api: Api) -> 
         m["message_id"] for m in items if m["status"] == "failed"
     ]
 
+    json_first = records(api, account_id, accept=f"application/json, {CSV}", limit=1)
+    assert json_first.headers["content-type"] == "application/json"
+    assert len(json_first.json()["items"]) == 1
+
     x = records(api, account_id, accept=XLSX, send_id=first)
     assert x.status_code == 200, x.text
     assert x.headers["content-type"] == XLSX
