@@ -82,7 +82,7 @@ def _line(name: str, figures: dict[str, float], svc: Service, idle: float, base:
 
 def run() -> None:
     name, url = fresh_database()
-    svc = Service(url)
+    svc = Service(url, {"SMS_POSTGRES_POOL_SIZE": "4"})  # reads only: few connections
     try:
         with httpx.Client(base_url=svc.base, timeout=600) as client:
             acc = _api(client, "POST", "/v1/accounts", OPERATOR,
