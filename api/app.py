@@ -28,7 +28,17 @@ from .metrics import (
 from .openapi import install_docs
 from .platform_metrics import platform_collectors
 from .route_templates import RouteTemplates
-from .routes import accounts, audience, imports, quota, sending, system, templates, webhooks
+from .routes import (
+    accounts,
+    audience,
+    imports,
+    quota,
+    records,
+    sending,
+    system,
+    templates,
+    webhooks,
+)
 from .services import ApiServices
 
 DESCRIPTION = """
@@ -37,7 +47,7 @@ Event-sourced backend of a business SMS platform. Authenticate with
 Every state-changing call accepts `Idempotency-Key`. Errors are `application/problem+json`
 with a stable `code`. Reads come from projections and may trail a command by a moment.
 """
-ROUTES = (system, accounts, quota, templates, sending, imports, audience, webhooks)
+ROUTES = (system, accounts, quota, templates, sending, records, imports, audience, webhooks)
 
 
 def create_app(container: Container, run_projections: bool = True) -> FastAPI:

@@ -27,6 +27,8 @@ from ..infra.bootstrap import Container
 from ..infra.health import HealthCheck
 from ..projections.alerts import AlertQueries
 from ..projections.audience import AudienceQueries
+from ..projections.message_records import MessageRecords
+from ..projections.message_statistics import MessageStatistics
 from ..projections.quota_ledger import QuotaLedgerQueries
 from ..projections.send_queries import SendQueries
 from ..projections.templates import TemplateQueries
@@ -56,6 +58,8 @@ class ApiServices:
     simulation: SimulatedTime | None  # only with SMS_SIMULATION=1
     webhooks: WebhooksApp  # reads of endpoints
     deliveries: DeliveryQueries  # reads of the delivery log
+    records: MessageRecords  # an account's messages, filtered, in keyset order
+    statistics: MessageStatistics
 
     @classmethod
     def of(cls, c: Container) -> ApiServices:
@@ -76,6 +80,8 @@ class ApiServices:
             simulation=simulation,
             webhooks=c.webhooks,
             deliveries=c.webhook_deliveries,
+            records=MessageRecords(c.db),
+            statistics=MessageStatistics(c.db),
         )
 
 
@@ -144,6 +150,14 @@ async def _deliveries(request: Request) -> DeliveryQueries:
     return _of(request).deliveries
 
 
+async def _records(request: Request) -> MessageRecords:
+    return _of(request).records
+
+
+async def _statistics(request: Request) -> MessageStatistics:
+    return _of(request).statistics
+
+
 Bus = Annotated[CommandBus, Depends(_bus)]
 Accounts = Annotated[AccountsApp, Depends(_accounts)]
 Templates = Annotated[TemplatesApp, Depends(_templates)]
@@ -158,3 +172,5 @@ Health = Annotated[HealthCheck, Depends(_health)]
 Simulation = Annotated[SimulatedTime | None, Depends(_simulation)]
 Webhooks = Annotated[WebhooksApp, Depends(_webhooks)]
 WebhookDeliveries = Annotated[DeliveryQueries, Depends(_deliveries)]
+RecordViews = Annotated[MessageRecords, Depends(_records)]
+StatisticsViews = Annotated[MessageStatistics, Depends(_statistics)]

@@ -1,11 +1,11 @@
-"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks]``: run the benchmarks and
+"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks|exports]``: run the benchmarks and
 print their figures."""
 
 from __future__ import annotations
 
 import sys
 
-from . import campaigns, quota, sending, smpp, webhooks
+from . import campaigns, exports, quota, sending, smpp, webhooks
 
 SUITES = {
     "quota": quota.run,
@@ -13,6 +13,7 @@ SUITES = {
     "campaigns": campaigns.run,
     "smpp": smpp.run,
     "webhooks": webhooks.run,
+    "exports": exports.run,
 }
 
 

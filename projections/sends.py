@@ -68,6 +68,11 @@ class SendsReadModel:
         tx.execute("CREATE INDEX IF NOT EXISTS sends_status ON sends (status)")
         message_counts.create_table(tx)
         receipt_latency.create_table(tx)
+        # the records' keyset order (message_records.py): pages and exports, never OFFSET
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS messages_records "
+            "ON messages (account_id, created_at, send_id, idx)"
+        )
 
     def drop_tables(self, tx: Tx) -> None:
         message_counts.drop_table(tx)

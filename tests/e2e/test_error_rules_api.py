@@ -47,7 +47,8 @@ def test_a_past_scheduled_at_names_it(api: Api) -> None:
 def test_unknown_audience_conditions_name_them(api: Api) -> None:
     account_id, key = funded_account(api)
     template_id = mass_template(api, account_id, key)
-    for audience in ({"conditions": ["vip"]}, {"conditions": []}, {}):
+    audiences: list[dict[str, Any]] = [{"conditions": ["vip"]}, {"conditions": []}, {}]
+    for audience in audiences:
         body = {"template_id": template_id, "audience": audience}
         problem = assert_problem(post_send(api, account_id, key, body), 422, "validation_error")
         assert fields_at_fault(problem) == [("audience.conditions", "validation_error")]
