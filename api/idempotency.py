@@ -47,9 +47,9 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         if request.method not in MUTATING or key is None:
             return await call_next(request)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            return problem_response(
-                422, "validation_error", f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters."
-            )
+            why = f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable characters."
+            errors = [{"field": "Idempotency-Key", "code": "validation_error", "message": why}]
+            return problem_response(422, "validation_error", why, errors=errors)
         body = _canonical(request.headers.get("content-type", ""), await request.body())
         # the path and query, not the host: a retry may reach another process or address
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

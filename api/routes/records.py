@@ -55,7 +55,10 @@ def message_records(
         str | None, Query(alias="from", description=f"Created at or after. {TIME_HELP}")
     ] = None,
     to: Annotated[str | None, Query(description=f"Created before. {TIME_HELP}")] = None,
-    status: Annotated[str | None, Query(description=", ".join(STATUSES))] = None,
+    status: Annotated[
+        str | None,
+        Query(description=", ".join(STATUSES), json_schema_extra={"enum": list(STATUSES)}),
+    ] = None,
     send_id: UUID | None = None,
     phone: Annotated[str | None, Query(description="Mainland mobile; +86/86 allowed.")] = None,
     cursor: Annotated[
@@ -79,22 +82,26 @@ def message_records(
     after = decode_cursor(cursor) if cursor is not None else None
     wanted = _file_type(request.headers.get("accept", ""))
     if wanted is not None:
-        chunks = records.chunks(where, after)
-        body: Iterator[str] | Iterator[bytes]
-        body, suffix = (
-            (csv_lines(chunks), "csv")
-            if wanted == CSV_MEDIA_TYPE
-            else (xlsx_pieces(chunks), "xlsx")
-        )
-        disposition = f'attachment; filename="messages-{account_id}.{suffix}"'
-        media_type = f"{CSV_MEDIA_TYPE}; charset=utf-8" if suffix == "csv" else XLSX_MEDIA_TYPE
-        return StreamingResponse(
-            body, media_type=media_type, headers={"Content-Disposition": disposition}
-        )
+        return _records_file(records.chunks(where, after), wanted, account_id)
     rows = records.page(where, after, limit + 1)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].key) if len(rows) > limit else None
     return MessageRecordPageOut(items=[_record_out(r) for r in page], next_cursor=next_cursor)
+
+
+def _records_file(
+    chunks: Iterator[list[MessageRecord]], media_type: str, account_id: UUID
+) -> StreamingResponse:
+    """The rows as a CSV or xlsx attachment, written as the chunks are read."""
+    body: Iterator[str] | Iterator[bytes]
+    if media_type == CSV_MEDIA_TYPE:
+        body, suffix, media_type = csv_lines(chunks), "csv", f"{CSV_MEDIA_TYPE}; charset=utf-8"
+    else:
+        body, suffix = xlsx_pieces(chunks), "xlsx"
+    disposition = f'attachment; filename="messages-{account_id}.{suffix}"'
+    return StreamingResponse(
+        body, media_type=media_type, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.get("/statistics", response_model=StatisticsOut)
@@ -107,7 +114,13 @@ def statistics(
         str | None, Query(alias="from", description=f"Created at or after. {TIME_HELP}")
     ] = None,
     to: Annotated[str | None, Query(description=f"Created before. {TIME_HELP}")] = None,
-    group_by: Annotated[str, Query(description="day (Beijing), template or product")] = "day",
+    group_by: Annotated[
+        str,
+        Query(
+            description="day (Beijing), template or product",
+            json_schema_extra={"enum": list(GROUPINGS)},
+        ),
+    ] = "day",
 ) -> StatisticsOut:
     """Sent, success, failed, unknown, units charged and refunded and the success rate
     (success / (success + failed + unknown)) by group, and their totals; counted as the
