@@ -86,6 +86,7 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware, store=container.idempotency)
     served = RouteTemplates(route for module in ROUTES for route in module.router.routes)
+    app.state.route_templates = served  # also a 405's Allow (problems.py)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(registry), templates=served)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(problems.ProblemGuard)  # added last: the outermost of ours

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -179,19 +178,14 @@ def install(app: FastAPI) -> None:
         code = CODE_BY_STATUS.get(exc.status_code, "error")
         response = problem_response(exc.status_code, code, str(exc.detail))
         response.headers.update(exc.headers or {})
-        if exc.status_code == 405 and (methods := allowed_methods(app, request.url.path)):
+        routes = getattr(request.app.state, "route_templates", None)
+        if (
+            exc.status_code == 405
+            and routes is not None
+            and (methods := routes.methods(request.scope))
+        ):
             response.headers["Allow"] = ", ".join(methods)
         return response
-
-
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """The methods the OpenAPI document gives ``path`` (RFC 9110 ``Allow``): Starlette names
-    only those of the first route matching the path, and a path may have several."""
-    methods: set[str] = set()
-    for template, operations in app.openapi().get("paths", {}).items():
-        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
 
 
 def invalid_json(error: Mapping[str, Any]) -> Response:

@@ -1,5 +1,5 @@
 """The route template a request is for (``/v1/sends/{send_id}``), the bounded label of the
-HTTP metrics.
+HTTP metrics, and the methods its path takes (a 405's ``Allow``).
 
 The router records the route it ran in the request's scope, but a request answered before the
 router runs (an idempotency replay or refusal, by the middleware inside the metrics one) has
@@ -34,3 +34,13 @@ class RouteTemplates:
             if match is Match.PARTIAL and partial == UNMATCHED:
                 partial = route.path
         return partial
+
+    def methods(self, scope: Scope) -> list[str]:
+        """Every method the request's path takes (RFC 9110 ``Allow``): Starlette's 405 names
+        only those of the first route matching the path, and a path may have several."""
+        found: set[str] = set()
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE and route.methods:
+                found |= route.methods - {"HEAD"}  # implied by GET, as the document has it
+        return sorted(found)
