@@ -21,8 +21,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.service_process import ServiceProcess
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -97,8 +95,9 @@ def test_a_failing_block_is_named_with_its_output(tmp_path: Path) -> None:
     assert "trouble" in report and "never" not in report.split("--- its output ---")[1]
 
 
-@pytest.mark.skipif(not (shutil.which("jq") and shutil.which("curl")), reason="needs jq, curl")
 def test_readme_walkthrough_runs_as_written(sqlite_url: str, tmp_path: Path) -> None:
+    missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
+    assert not missing, f"the walk-through needs {', '.join(missing)} (the README says so)"
     walk = read_walkthrough(README.read_text(encoding="utf-8"))
     assert walk.env.get("SMS_SIMULATION") == "1", "the walk-through moves the simulated clock"
     service = ServiceProcess(sqlite_url, **walk.env).start()
