@@ -647,7 +647,7 @@ def test_another_accounts_sends_and_messages_are_404(api: Api) -> None:
         )
         r = api.client.request(method, path, headers=auth(other_key),
                                json=body if method == "POST" else None)  # fmt: skip
-        assert_problem(r, 403, "forbidden")
+        assert_problem(r, 404, "not_found")  # as if it did not exist
     r = api.client.get(f"/v1/accounts/{account_id}/sends")
     assert_problem(r, 401, "unauthorized")
     assert list_sends(api, other_id) == []
