@@ -106,6 +106,7 @@ def _page(request: Request, caller: Any, view: Overview, status: int = 200,
         request, "overview.html", status=status, caller=caller, view=view,
         sizes=PACKAGE_SIZES, refusal=refusal, chosen_size=size,
         notice=take_notice(request), threshold=LOW_BALANCE_THRESHOLD,
+        here=f"{MOUNT}/accounts/{view.account_id}/",
     )  # fmt: skip
 
 

@@ -24,14 +24,18 @@ def language_of(request: Request) -> str:
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     """``template`` with what every page shows: the language, its switch and the CSRF token
-    every form carries."""
+    every form carries. ``here``: the page's own address, where the language switch comes
+    back to (a page answering a form post names its GET address, else the console's start)."""
     language = language_of(request)
+    here = context.pop("here", None) or (
+        request.url.path if request.method == "GET" else f"{MOUNT}/"
+    )
     common = {
         "_": translator(language),
         "lang": language,
         "languages": LANGUAGES,
         "csrf_token": csrf_token(request),
         "base": MOUNT,
-        "here": request.url.path,
+        "here": here,
     }
     return TEMPLATES.TemplateResponse(request, template, common | context, status_code=status)
