@@ -16,6 +16,9 @@ from prometheus_client import CollectorRegistry
 from ..infra.bootstrap import Container
 from . import problems
 from .body_limit import BodyLimitMiddleware
+from .console.app import console_app
+from .console.config import ConsoleConfig
+from .console.rendering import MOUNT as CONSOLE_MOUNT
 from .idempotency import IdempotencyMiddleware
 from .kafka_commands import attach_kafka_commands
 from .metrics import (
@@ -93,4 +96,16 @@ def create_app(container: Container, run_projections: bool = True) -> FastAPI:
     for module in ROUTES:
         app.include_router(module.router)
     install_docs(app)
+    app.mount(CONSOLE_MOUNT, console_app(app.state.services, _console_config(container)))
     return app
+
+
+def _console_config(container: Container) -> ConsoleConfig:
+    s = container.settings
+    return ConsoleConfig.of(
+        container.operator_token,
+        s.console_session_secret,
+        s.console_session_minutes,
+        s.console_secure_cookie,
+        development=s.simulation,
+    )

@@ -46,16 +46,27 @@ def _bearer(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials.strip()
 
 
-def principal(credentials: Credentials, c: Annotated[ApiServices, Depends(services)]) -> Principal:
-    token = _bearer(credentials)
-    if hmac.compare_digest(token, c.tokens.operator):
+def principal_of_token(token: str, c: ApiServices) -> Principal | None:
+    """Whose ``token`` this is (the operator's, the carrier's, an account's API key), or
+    None; the one check both the bearer header and the console's sign-in use."""
+    if _same(token, c.tokens.operator):
         return Principal("operator")
-    if c.tokens.carrier and hmac.compare_digest(token, c.tokens.carrier):
+    if c.tokens.carrier and _same(token, c.tokens.carrier):
         return Principal("carrier")
     account_id = c.accounts.authenticate(token)
-    if account_id is None:
+    return Principal("account", account_id) if account_id is not None else None
+
+
+def _same(given: str, known: str) -> bool:
+    """Constant time, and as bytes: ``compare_digest`` refuses non-ASCII ``str``."""
+    return hmac.compare_digest(given.encode(), known.encode())
+
+
+def principal(credentials: Credentials, c: Annotated[ApiServices, Depends(services)]) -> Principal:
+    found = principal_of_token(_bearer(credentials), c)
+    if found is None:
         raise ApiProblem(401, "unauthorized", "The token is not valid.")
-    return Principal("account", account_id)
+    return found
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -168,6 +168,8 @@ class Account(Aggregate):
                 "An SMS package can only be bought by an account with at least one active "
                 "product (site, mall, lite, edu, interactive, flyer or miniapp) (Q3).",
                 field="products",
+                detail_zh="账户须至少开通一个其他产品（建站、商城、轻站、教育、互动、传单或小程序）"
+                "后才能购买短信包。",
             )
 
     def issue_key(self, api_key_hash: str, actor: str, at: datetime) -> None:

@@ -25,12 +25,18 @@ class DomainError(Exception):
     title: str = "Request refused"
 
     def __init__(
-        self, detail: str, problems: list[FieldProblem] | None = None, field: str | None = None
+        self,
+        detail: str,
+        problems: list[FieldProblem] | None = None,
+        field: str | None = None,
+        detail_zh: str | None = None,
     ) -> None:
-        """``field``: the one input at fault, when no ``problems`` list them."""
+        """``field``: the one input at fault, when no ``problems`` list them; ``detail_zh``:
+        its Chinese text, given as ``message_zh`` (the API and the console both show it)."""
         super().__init__(detail)
         self.detail = detail
-        at_fault = [FieldProblem(field, self.code, detail)] if field else []
+        self.detail_zh = detail_zh
+        at_fault = [FieldProblem(field, self.code, detail, detail_zh)] if field else []
         self.problems: list[FieldProblem] = problems or at_fault
 
 

@@ -149,7 +149,10 @@ class QuotaPool(Aggregate):
         """Q2: a purchased package is never refunded; asking changes nothing."""
         if purchase_id not in self.purchases:
             raise NotFound(f"No purchase {purchase_id} on this account.")
-        raise NotRefundable("A purchased SMS package cannot be refunded or returned (Q2).")
+        raise NotRefundable(
+            "A purchased SMS package cannot be refunded or returned (Q2).",
+            detail_zh="已购买的短信包不可退款或退货。",
+        )
 
     def lock(self, send_id: str, units: int, product: str | None, actor: str, at: datetime) -> None:
         """Q5: hold units for a scheduled send; refused whole if not available (Q10)."""

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # it (one killed mid-delivery), and how long a receiver may take to answer
     webhook_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # the web console's session cookie: the key it is signed with (unset: derived from the
+    # operator token, so changing the token ends every session), how long a sign-in lasts,
+    # and whether it is Secure (unset: Secure unless SMS_SIMULATION=1, i.e. development)
+    console_session_secret: str | None = None
+    console_session_minutes: int = Field(default=480, ge=1, le=30 * 24 * 60)
+    console_secure_cookie: bool | None = None
 
     def carrier_entries(self) -> list[dict[str, object]]:
         """``SMS_CARRIERS`` read: each carrier's entry (an empty list: the simulated one)."""

@@ -199,6 +199,16 @@ command -v npm >/dev/null || die "npm (Node.js 20) is needed for the SMPP tests'
 step "installing the test SMSC (npm ci)"
 npm ci --prefix tests/smsc --no-audit --no-fund --loglevel=error
 
+# --------------------------------------------------------------------------
+# The console's browser tests: Debian's chromium and a CJK font (Playwright from pip drives it)
+# --------------------------------------------------------------------------
+if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+    [[ "$(id -u)" -eq 0 ]] || die "chromium and fonts-wqy-microhei are needed for the console's browser tests (apt-get install -y chromium fonts-wqy-microhei)"
+    step "installing chromium and fonts-wqy-microhei (apt-get)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
+
 step "ruff check"
 .venv/bin/ruff check .
 
