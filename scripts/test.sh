@@ -200,13 +200,15 @@ step "installing the test SMSC (npm ci)"
 npm ci --prefix tests/smsc --no-audit --no-fund --loglevel=error
 
 # --------------------------------------------------------------------------
-# The console's browser tests: Debian's chromium and a CJK font (Playwright from pip drives it)
+# The console's browser tests: Debian's chromium and a CJK font (Playwright from pip drives it);
+# the README walk-through's test: curl and jq
 # --------------------------------------------------------------------------
-if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
-    [[ "$(id -u)" -eq 0 ]] || die "chromium and fonts-wqy-microhei are needed for the console's browser tests (apt-get install -y chromium fonts-wqy-microhei)"
-    step "installing chromium and fonts-wqy-microhei (apt-get)"
+if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1 \
+    || ! command -v jq >/dev/null || ! command -v curl >/dev/null; then
+    [[ "$(id -u)" -eq 0 ]] || die "chromium, fonts-wqy-microhei, curl and jq are needed (apt-get install -y chromium fonts-wqy-microhei curl jq)"
+    step "installing chromium, fonts-wqy-microhei, curl and jq (apt-get)"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei curl jq >/dev/null
 fi
 
 step "ruff check"
