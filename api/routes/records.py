@@ -44,6 +44,12 @@ FILES: dict[int | str, dict[str, Any]] = {
 }
 
 
+CreatedFrom = Annotated[
+    str | None, Query(alias="from", description=f"Created at or after. {TIME_HELP}")
+]
+CreatedBefore = Annotated[str | None, Query(description=f"Created before. {TIME_HELP}")]
+
+
 @router.get("/messages", response_model=MessageRecordPageOut, responses=FILES)
 def message_records(
     account_id: UUID,
@@ -51,10 +57,8 @@ def message_records(
     caller: Caller,
     accounts: Accounts,
     records: RecordViews,
-    from_: Annotated[
-        str | None, Query(alias="from", description=f"Created at or after. {TIME_HELP}")
-    ] = None,
-    to: Annotated[str | None, Query(description=f"Created before. {TIME_HELP}")] = None,
+    from_: CreatedFrom = None,
+    to: CreatedBefore = None,
     status: Annotated[
         str | None,
         Query(description=", ".join(STATUSES), json_schema_extra={"enum": list(STATUSES)}),
@@ -110,10 +114,8 @@ def statistics(
     caller: Caller,
     accounts: Accounts,
     figures: StatisticsViews,
-    from_: Annotated[
-        str | None, Query(alias="from", description=f"Created at or after. {TIME_HELP}")
-    ] = None,
-    to: Annotated[str | None, Query(description=f"Created before. {TIME_HELP}")] = None,
+    from_: CreatedFrom = None,
+    to: CreatedBefore = None,
     group_by: Annotated[
         str,
         Query(

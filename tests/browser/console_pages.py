@@ -21,7 +21,7 @@ def new_account(
 ) -> tuple[str, str]:
     """(account_id, api_key) of a new account, made through the HTTP API."""
     operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    with httpx.Client(base_url=service.base, timeout=60) as api:
+    with httpx.Client(base_url=service.base, timeout=600) as api:
         r = api.post("/v1/accounts", json={"name": name, "verification_phone": phone},
                      headers=operator)  # fmt: skip
         assert r.status_code == 201, r.text

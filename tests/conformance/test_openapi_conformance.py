@@ -52,7 +52,7 @@ def _seed(base: str) -> tuple[str, dict[str, str]]:
     """An account with units, an approved mass template, a send and a webhook: their ids, so
     the generated requests reach real resources. Returns the account's API key too."""
     operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
-    with httpx.Client(base_url=base, timeout=60) as http:
+    with httpx.Client(base_url=base, timeout=600) as http:
 
         def post(path: str, body: object, headers: dict[str, str]) -> dict[str, str]:
             r = http.post(path, json=body, headers=headers)

@@ -26,10 +26,8 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
 
 def test_a_bearer_scheme_on_every_authenticated_operation(sqlite_api: Api) -> None:
     document = _document(sqlite_api)
-    assert document["components"]["securitySchemes"]["bearer"] == {
-        "type": "http", "scheme": "bearer",
-        "description": document["components"]["securitySchemes"]["bearer"]["description"],
-    }  # fmt: skip
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer"), scheme
     open_paths = {"/v1/health", "/v1/health/live"}
     for path, method, op in _operations(document):
         if path not in open_paths:

@@ -87,7 +87,7 @@ def test_extraction_takes_only_bash_blocks_between_the_markers() -> None:
 def test_a_failing_block_is_named_with_its_output(tmp_path: Path) -> None:
     blocks = ["echo fine\n", "echo trouble; false\necho never\n", "echo unreached\n"]
     done = subprocess.run(
-        ["bash", "-c", script_of(blocks)], capture_output=True, text=True, timeout=60
+        ["bash", "-c", script_of(blocks)], capture_output=True, text=True, timeout=600
     )
     assert done.returncode != 0
     report = failure_report(blocks, done.stdout + done.stderr, done.returncode)
