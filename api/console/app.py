@@ -15,12 +15,29 @@ from starlette.responses import Response
 
 from ..problems import ApiProblem
 from ..services import ApiServices
-from . import navigation, overview, sign_in
+from . import (
+    accounts_list,
+    ledger_page,
+    navigation,
+    opt_out_page,
+    overview,
+    record_pages,
+    review_queue,
+    send_pages,
+    sign_in,
+    statistics_page,
+    template_pages,
+    webhook_page,
+)
 from .access import CsrfRefused, SignInNeeded
 from .config import ConsoleConfig
 from .rendering import MOUNT, page
 
 SESSION_COOKIE = "smsplat_console"
+PAGES = (
+    sign_in, navigation, overview, template_pages, send_pages, record_pages, statistics_page,
+    ledger_page, opt_out_page, webhook_page, review_queue, accounts_list,
+)  # fmt: skip
 
 
 def console_app(services: ApiServices, config: ConsoleConfig) -> FastAPI:
@@ -38,7 +55,7 @@ def console_app(services: ApiServices, config: ConsoleConfig) -> FastAPI:
     )
     static = StaticFiles(directory=Path(__file__).parent / "static")
     console.mount("/static", static, name="static")
-    for module in (sign_in, navigation, overview):
+    for module in PAGES:
         console.include_router(module.router)
     _install_error_pages(console)
     return console
