@@ -25,6 +25,7 @@ from ..commands.templates import TemplatesApp
 from ..commands.webhooks import WebhooksApp
 from ..infra.bootstrap import Container
 from ..infra.health import HealthCheck
+from ..projections.account_directory import AccountDirectory
 from ..projections.alerts import AlertQueries
 from ..projections.audience import AudienceQueries
 from ..projections.message_records import MessageRecords
@@ -60,6 +61,7 @@ class ApiServices:
     deliveries: DeliveryQueries  # reads of the delivery log
     records: MessageRecords  # an account's messages, filtered, in keyset order
     statistics: MessageStatistics
+    directory: AccountDirectory  # the operator's list of accounts
 
     @classmethod
     def of(cls, c: Container) -> ApiServices:
@@ -82,6 +84,7 @@ class ApiServices:
             deliveries=c.webhook_deliveries,
             records=MessageRecords(c.db),
             statistics=MessageStatistics(c.db),
+            directory=AccountDirectory(c.db),
         )
 
 
@@ -158,6 +161,10 @@ async def _statistics(request: Request) -> MessageStatistics:
     return _of(request).statistics
 
 
+async def _directory(request: Request) -> AccountDirectory:
+    return _of(request).directory
+
+
 Bus = Annotated[CommandBus, Depends(_bus)]
 Accounts = Annotated[AccountsApp, Depends(_accounts)]
 Templates = Annotated[TemplatesApp, Depends(_templates)]
@@ -174,3 +181,4 @@ Webhooks = Annotated[WebhooksApp, Depends(_webhooks)]
 WebhookDeliveries = Annotated[DeliveryQueries, Depends(_deliveries)]
 RecordViews = Annotated[MessageRecords, Depends(_records)]
 StatisticsViews = Annotated[MessageStatistics, Depends(_statistics)]
+Directory = Annotated[AccountDirectory, Depends(_directory)]

@@ -53,6 +53,7 @@ from ..commands.webhook_dispatch import WebhookDispatcher
 from ..commands.webhook_outbox import NAME as WEBHOOK_OUTBOX
 from ..commands.webhook_outbox import ReplyOutbox, TemplateOutbox, WebhookOutbox
 from ..commands.webhooks import WebhooksApp
+from ..projections.account_directory import AccountDirectoryReadModel
 from ..projections.alerts import AlertQueries, AlertsReadModel
 from ..projections.audience import AudienceQueries, CustomersReadModel, OptOutsReadModel
 from ..projections.quota_ledger import QuotaLedgerQueries, QuotaLedgerReadModel
@@ -144,9 +145,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     db = read_store(settings.database_url, *timeouts)
     clock = clock or _default_clock(settings, db)
     wakes: dict[str, list[BackgroundLoop]] = {
-        "quota": [], "templates": [], "audience": [], "webhooks": [],
+        "accounts": [], "quota": [], "templates": [], "audience": [], "webhooks": [],
     }  # fmt: skip
-    accounts = AccountsApp(env, clock)
+    accounts = AccountsApp(env, clock, on_change=lambda: _wake(wakes["accounts"]))
     quota = QuotaApp(env, clock, accounts, on_change=lambda: _wake(wakes["quota"]))
     templates = TemplatesApp(env, clock, on_change=lambda: _wake(wakes["templates"]))
     audience = AudienceApp(env, clock, on_change=lambda: _wake(wakes["audience"]))
@@ -162,6 +163,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     read_model_sets = [
         ReadModelSet("quota", [QuotaLedgerReadModel(), AlertsReadModel(), SendsReadModel()], db),
         ReadModelSet("templates", [TemplateListReadModel()], db),
+        ReadModelSet("accounts", [AccountDirectoryReadModel()], db),
         ReadModelSet("audience", [CustomersReadModel(), OptOutsReadModel()], db),
     ]
     by_name = {app.name: app for app in apps}

@@ -1,18 +1,14 @@
-"""The console's entry, the language switch and the operator's choice of account."""
+"""The console's entry and the language switch."""
 
 from __future__ import annotations
-
-from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from ..auth import require_account_access, require_operator
-from ..services import Accounts
 from .access import CheckedForm, Viewer
 from .i18n import LANGUAGES
-from .rendering import MOUNT, page
+from .rendering import MOUNT
 from .session import set_language
 
 router = APIRouter()
@@ -35,23 +31,3 @@ def choose_language(request: Request, form: CheckedForm) -> Response:
     back = str(form.get("next") or "")
     inside = back.startswith(f"{MOUNT}/") and not back.startswith("//") and "\\" not in back
     return RedirectResponse(back if inside else f"{MOUNT}/", status_code=303)
-
-
-@router.get("/accounts")
-def choose_account(request: Request, caller: Viewer) -> Response:
-    require_operator(caller)
-    return page(request, "choose_account.html", caller=caller)
-
-
-@router.post("/accounts")
-def switch_account(
-    request: Request, form: CheckedForm, caller: Viewer, accounts: Accounts
-) -> Response:
-    """The operator switches to any existing account (the API's rule: 404 otherwise)."""
-    require_operator(caller)
-    try:
-        account_id = UUID(str(form.get("account_id") or "").strip())
-    except ValueError:
-        return page(request, "choose_account.html", status=422, caller=caller, malformed=True)
-    require_account_access(caller, account_id, accounts)
-    return RedirectResponse(f"{MOUNT}/accounts/{account_id}/", status_code=303)

@@ -86,13 +86,23 @@ def test_an_account_cannot_open_another_accounts_pages(page: Page, service: Serv
     screenshot(page, "not-found")
 
 
-def test_the_operator_switches_to_an_account(page: Page, service: ServiceProcess) -> None:
+def test_the_operator_lists_accounts_and_switches_to_one(
+    page: Page, service: ServiceProcess
+) -> None:
     account_id, _ = new_account(service, "运营方查看", "13800138006")
     sign_in(page, OPERATOR_TOKEN)
-    expect(page.get_by_role("heading", level=1)).to_have_text("选择账户")
+    expect(page.get_by_role("heading", level=1)).to_have_text("账户列表")
+    page.get_by_label("名称包含").fill("运营方")
+    page.get_by_role("button", name="搜索").click()
+    row = page.locator("#accounts tbody tr", has_text="运营方查看")
+    expect(row).to_contain_text("site")
+    expect(row).to_contain_text("余额不足")  # nothing bought: 0 units (Q9)
     assert_accessible(page)
-    screenshot(page, "choose-account")
-    page.get_by_label("账户 ID").fill(account_id)
+    screenshot(page, "accounts")
+    row.get_by_role("link", name="运营方查看").click()
+    expect(page).to_have_url(re.compile(f"/console/accounts/{account_id}/$"))
+    page.get_by_role("link", name="账户列表").click()
+    page.get_by_role("textbox", name="账户 ID").fill(account_id)
     page.get_by_role("button", name="打开").click()
     expect(page).to_have_url(re.compile(f"/console/accounts/{account_id}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("运营方查看")

@@ -135,7 +135,7 @@ def test_the_operator_switches_to_any_account(sqlite_api: Api) -> None:
     account_id, _ = sqlite_api.new_account()
     assert sign_in(sqlite_api, OPERATOR_TOKEN).status_code == 303
     chooser = sqlite_api.client.get("/console/")
-    assert chooser.url.path == "/console/accounts" and "选择账户" in chooser.text
+    assert chooser.url.path == "/console/accounts" and "账户列表" in chooser.text
     r = sqlite_api.client.post(
         "/console/accounts", data={"account_id": account_id, "csrf_token": csrf_of(chooser)}
     )
