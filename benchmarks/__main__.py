@@ -1,11 +1,11 @@
-"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks|exports]``: run the benchmarks and
-print their figures."""
+"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks|exports|console]``: run the
+benchmarks and print their figures."""
 
 from __future__ import annotations
 
 import sys
 
-from . import campaigns, exports, quota, sending, smpp, webhooks
+from . import campaigns, console, exports, quota, sending, smpp, webhooks
 
 SUITES = {
     "quota": quota.run,
@@ -14,6 +14,7 @@ SUITES = {
     "smpp": smpp.run,
     "webhooks": webhooks.run,
     "exports": exports.run,
+    "console": console.run,
 }
 
 
