@@ -25,14 +25,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ..adapters.sql import SqlDatabase
+from . import message_daily
 from .read_model import db_time
 from .send_queries import STATUSES
 
 GROUPINGS = {"day": "m.day", "template": "s.template_id", "product": "m.product"}
+DAILY_GROUPINGS = {"day": "day", "template": "template_id", "product": "product"}
 NO_PRODUCT = "none"  # the group of messages sent for no product (as the dashboard names it)
 
 
@@ -84,6 +86,26 @@ class MessageStatistics:
             rows = tx.execute(sql, params)
         return _tally(rows)
 
+    def daily(self, account_id: str, group_by: str, first: date, last: date) -> Statistics:
+        """The account's figures for the Beijing days ``first`` to ``last`` (both included), by
+        ``group_by``: the same figures as ``MessageStatistics.of`` over those days' instants, read
+        from ``message_daily`` (a row per day, template and product, whatever the messages)."""
+        column = DAILY_GROUPINGS[group_by]
+        sums = ", ".join(f"SUM({f})" for f in message_daily.FIGURES)
+        with self.db.reading() as tx:
+            rows = tx.execute(
+                f"SELECT {column}, {sums} FROM message_daily WHERE account_id = %s "
+                f"AND day >= %s AND day <= %s GROUP BY {column}",
+                (account_id, first.isoformat(), last.isoformat()),
+            )
+        groups = []
+        for key, *figures in rows:
+            counts = dict(zip(STATUSES, (int(f) for f in figures[:5]), strict=True))
+            if any(counts.values()):  # a cancelled send's day keeps a row of zeros
+                name = str(key) if key != message_daily.NONE else NO_PRODUCT
+                groups.append((name, Figures(counts, int(figures[5]), int(figures[6]))))
+        return _with_totals(sorted(groups, key=lambda group: group[0]))
+
 
 def _tally(rows: list[tuple[Any, ...]]) -> Statistics:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
@@ -95,6 +117,10 @@ def _tally(rows: list[tuple[Any, ...]]) -> Statistics:
         charged[name] += int(units)
         refunded[name] += int(units) if status == "failed" else 0
     groups = [(k, Figures(counts[k], charged[k], refunded[k])) for k in sorted(counts)]
+    return _with_totals(groups)
+
+
+def _with_totals(groups: list[tuple[str, Figures]]) -> Statistics:
     total_counts = {s: sum(f.counts[s] for _, f in groups) for s in STATUSES}
     totals = Figures(
         total_counts,

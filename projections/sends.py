@@ -19,8 +19,9 @@ from ..domain.sending import (
     message_id,
     waiting_state,
 )
-from . import message_counts, receipt_latency
+from . import message_counts, message_daily, receipt_latency
 from .message_counts import MessageMoves
+from .message_daily import SendFigures
 from .read_model import add_column, db_time, from_db_time, maybe_db_time, timestamp_type
 from .send_queries import STATUSES
 
@@ -67,6 +68,7 @@ class SendsReadModel:
         # the metrics: sends waiting or being handed over, without reading the others
         tx.execute("CREATE INDEX IF NOT EXISTS sends_status ON sends (status)")
         message_counts.create_table(tx)
+        message_daily.create_table(tx)
         receipt_latency.create_table(tx)
         # the records' keyset order (message_records.py): pages and exports, never OFFSET
         tx.execute(
@@ -76,6 +78,7 @@ class SendsReadModel:
 
     def drop_tables(self, tx: Tx) -> None:
         message_counts.drop_table(tx)
+        message_daily.drop_table(tx)
         receipt_latency.drop_table(tx)
         tx.execute("DROP TABLE IF EXISTS messages")
         tx.execute("DROP TABLE IF EXISTS sends")
@@ -84,8 +87,10 @@ class SendsReadModel:
         send_id = str(event.originator_id)
         at = db_time(event.timestamp, tx.dialect)
         moves = MessageMoves()  # the message counts' changes, saved once the rows changed
+        before = SendFigures.of(tx, send_id)
         self._apply(tx, event, send_id, at, moves)
         moves.save(tx)
+        SendFigures.change(tx, before, SendFigures.of(tx, send_id))
 
     def _apply(self, tx: Tx, event: Any, send_id: str, at: object, moves: MessageMoves) -> None:
         if isinstance(event, Send.Accepted):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
+from smsplat.projections import message_daily
+from smsplat.projections.message_statistics import MessageStatistics
 
 from tests.e2e.helpers import BEIJING, assert_problem, auth
 from tests.e2e.sending_helpers import (
@@ -226,11 +228,12 @@ def test_records_and_statistics_of_another_account_are_not_found(api: Api) -> No
 
 
 def test_S10_Q7_Q8_statistics_by_day_template_and_product_agree_with_the_dashboard(
-    api: Api,
+    any_api: Api,
 ) -> None:
     """Day 1: a mass send (site) of 7: 4 delivered, 2 failed (refused, failed receipt), 1
     unknown after 72 h; day 2: a business message (mall) that fails and 3 more of the mass
     template (no product), delivered. Units: 2 a mass message, 1 the business one."""
+    api = any_api
     account_id, key = funded_account(api)
     r = api.client.post(
         f"/v1/accounts/{account_id}/products", json={"product": "mall"}, headers=auth(key)
@@ -251,6 +254,7 @@ def test_S10_Q7_Q8_statistics_by_day_template_and_product_agree_with_the_dashboa
     advance(api, 10)  # receipts in; the silent one still sending
     api.settle()
 
+    assert_whole_days_agree(api, account_id)
     early = statistics(api, account_id)
     assert early["totals"]["sending"] == 1 and early["totals"]["unknown"] == 0
     assert early["totals"]["success_rate"] == pytest.approx(7 / 10)  # sending is left out
@@ -298,6 +302,40 @@ def test_S10_Q7_Q8_statistics_by_day_template_and_product_agree_with_the_dashboa
         422, "validation_error",
     )  # fmt: skip
     assert [e["field"] for e in body["errors"]] == ["group_by"]
+    assert_whole_days_agree(api, account_id)
+
+    later = (api.container.clock.now() + timedelta(hours=2)).isoformat()
+    waiting = send_ok(api, account_id, key, {"template_id": mass_id, "recipients": ORDINARY[:2],
+                                             "scheduled_at": later})  # fmt: skip
+    api.settle()
+    assert_whole_days_agree(api, account_id)  # the waiting send: pending, units locked (0)
+    r = api.client.post(f"/v1/sends/{waiting['send_id']}/cancel", headers=auth(key))
+    assert r.status_code == 200, r.text
+    api.settle()
+    assert_whole_days_agree(api, account_id)  # cancelled: its day's row back to zeros
+    assert_a_new_daily_table_is_made_from_the_sends(api)
+
+
+def assert_a_new_daily_table_is_made_from_the_sends(api: Api) -> None:
+    """A database of a version before ``message_daily``: the table is made from ``sends``."""
+    everything = "SELECT * FROM message_daily ORDER BY account_id, day, template_id, product"
+    with api.container.db.transaction() as tx:
+        kept = tx.execute(everything)
+        message_daily.drop_table(tx)
+        message_daily.create_table(tx)
+        assert tx.execute(everything) == kept and kept
+
+
+def assert_whole_days_agree(api: Api, account_id: str) -> None:
+    """The daily table's figures (``message_daily``) equal those counted from the messages,
+    over every grouping, for the days the scenario spans and for one of them."""
+    figures = MessageStatistics(api.container.db)
+    for group_by in ("day", "template", "product"):
+        counted = figures.of(account_id, group_by, None, None)
+        assert figures.daily(account_id, group_by, date(2026, 3, 1), date(2026, 12, 31)) == counted
+        one_day = figures.of(account_id, group_by, datetime(2026, 3, 3, tzinfo=BEIJING),
+                             datetime(2026, 3, 4, tzinfo=BEIJING))  # fmt: skip
+        assert figures.daily(account_id, group_by, date(2026, 3, 3), date(2026, 3, 3)) == one_day
 
 
 def _row(g: dict[str, Any]) -> tuple[Any, ...]:

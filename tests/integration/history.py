@@ -71,6 +71,7 @@ def dump_read_models(c: Container) -> dict[str, list[tuple[object, ...]]]:
         "account_alerts": "SELECT * FROM account_alerts ORDER BY alert_id",
         "template_list": "SELECT * FROM template_list ORDER BY template_id",
         "account_directory": "SELECT * FROM account_directory ORDER BY account_id",
+        "message_daily": "SELECT * FROM message_daily ORDER BY account_id, day, template_id",
     }
     with c.db.reading() as tx:
         return {name: tx.execute(sql) for name, sql in tables.items()}
