@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..adapters.sql import SqlDatabase
 from . import message_daily
+from .message_daily import BEIJING
 from .read_model import db_time
 from .send_queries import STATUSES
 
@@ -68,7 +69,19 @@ class MessageStatistics:
         self, account_id: str, group_by: str, start: datetime | None, end: datetime | None
     ) -> Statistics:
         """The account's figures for messages created in [start, end), by ``group_by``
-        (a key of ``GROUPINGS``)."""
+        (a key of ``GROUPINGS``): from the daily table when the range is whole Beijing days
+        (or open), else counted from the messages."""
+        first = date.min if start is None else _midnight_day(start)
+        after = None if end is None else _midnight_day(end)
+        last = date.max if end is None else after and after - timedelta(days=1)
+        if first is not None and last is not None:
+            return self.daily(account_id, group_by, first, last)
+        return self.counted(account_id, group_by, start, end)
+
+    def counted(
+        self, account_id: str, group_by: str, start: datetime | None, end: datetime | None
+    ) -> Statistics:
+        """``of``, counted from the messages themselves (any range; a scan of its messages)."""
         column = GROUPINGS[group_by]
         sql = (
             f"SELECT {column}, m.status, COUNT(*), COALESCE(SUM(m.units), 0) FROM messages m "
@@ -105,6 +118,13 @@ class MessageStatistics:
                 name = str(key) if key != message_daily.NONE else NO_PRODUCT
                 groups.append((name, Figures(counts, int(figures[5]), int(figures[6]))))
         return _with_totals(sorted(groups, key=lambda group: group[0]))
+
+
+def _midnight_day(bound: datetime) -> date | None:
+    """The Beijing day that starts at ``bound``; None when ``bound`` is no Beijing midnight
+    (or the first day there is)."""
+    local = bound.astimezone(BEIJING)
+    return local.date() if local.time() == time() and local.date() > date.min else None
 
 
 def _tally(rows: list[tuple[Any, ...]]) -> Statistics:

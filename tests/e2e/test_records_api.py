@@ -331,9 +331,9 @@ def assert_whole_days_agree(api: Api, account_id: str) -> None:
     over every grouping, for the days the scenario spans and for one of them."""
     figures = MessageStatistics(api.container.db)
     for group_by in ("day", "template", "product"):
-        counted = figures.of(account_id, group_by, None, None)
+        counted = figures.counted(account_id, group_by, None, None)
         assert figures.daily(account_id, group_by, date(2026, 3, 1), date(2026, 12, 31)) == counted
-        one_day = figures.of(account_id, group_by, datetime(2026, 3, 3, tzinfo=BEIJING),
+        one_day = figures.counted(account_id, group_by, datetime(2026, 3, 3, tzinfo=BEIJING),
                              datetime(2026, 3, 4, tzinfo=BEIJING))  # fmt: skip
         assert figures.daily(account_id, group_by, date(2026, 3, 3), date(2026, 3, 3)) == one_day
 
