@@ -12,6 +12,7 @@ from tests.support import CARRIER_TOKEN, Api
 def test_the_ledger_lists_the_purchase_and_the_balance_at_an_instant(sqlite_api: Api) -> None:
     account_id, key = sqlite_api.new_account()
     sqlite_api.buy(account_id, key, 1000)
+    sqlite_api.settle()  # the ledger is a read model
     sign_in(sqlite_api, key)
     home = f"/console/accounts/{account_id}/ledger"
     page = sqlite_api.client.get(home, params={"kind": "purchase", "at": "2000-01-01T00:00"})
@@ -48,6 +49,7 @@ def test_an_opt_out_is_listed_and_removed(sqlite_api: Api) -> None:
         json={"replies": [{"phone": "13700137000", "text": "TD", "account_id": account_id}]},
     )  # fmt: skip
     assert r.status_code == 200, r.text
+    sqlite_api.settle()  # the opt-out list is a read model
     sign_in(sqlite_api, key)
     home = f"/console/accounts/{account_id}/opt-outs"
     page = sqlite_api.client.get(home)
@@ -63,6 +65,7 @@ def test_an_opt_out_is_listed_and_removed(sqlite_api: Api) -> None:
         post, data={"phone": "13700137000", "csrf_token": csrf_of(page)}, follow_redirects=False
     )
     assert done.status_code == 303
+    sqlite_api.settle()
     after = sqlite_api.client.get(home)
     assert 'id="removed"' in after.text and '<th scope="row">13700137000' not in after.text
 
