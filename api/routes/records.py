@@ -75,7 +75,28 @@ def message_records(
     ``application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`` the whole filtered
     result (from ``cursor`` on, if one is given) as a file, streamed."""
     require_account_access(caller, account_id, accounts)
-    where = RecordFilter(
+    where = record_filter(account_id, from_, to, status, send_id, phone)
+    after = decode_cursor(cursor) if cursor is not None else None
+    wanted = _file_type(request.headers.get("accept", ""))
+    if wanted is not None:
+        return records_file(records.chunks(where, after), wanted, account_id)
+    rows = records.page(where, after, limit + 1)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].key) if len(rows) > limit else None
+    return MessageRecordPageOut(items=[_record_out(r) for r in page], next_cursor=next_cursor)
+
+
+def record_filter(
+    account_id: UUID,
+    from_: str | None,
+    to: str | None,
+    status: str | None,
+    send_id: UUID | None,
+    phone: str | None,
+) -> RecordFilter:
+    """The records' filter from the query's values; ApiProblem (422) for a bad one. Shared
+    with the console's records page."""
+    return RecordFilter(
         account_id=str(account_id),
         start=as_instant(from_, "from") if from_ else None,
         end=as_instant(to, "to") if to else None,
@@ -83,17 +104,9 @@ def message_records(
         send_id=str(send_id) if send_id else None,
         phone=_phone(phone) if phone is not None else None,
     )
-    after = decode_cursor(cursor) if cursor is not None else None
-    wanted = _file_type(request.headers.get("accept", ""))
-    if wanted is not None:
-        return _records_file(records.chunks(where, after), wanted, account_id)
-    rows = records.page(where, after, limit + 1)
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].key) if len(rows) > limit else None
-    return MessageRecordPageOut(items=[_record_out(r) for r in page], next_cursor=next_cursor)
 
 
-def _records_file(
+def records_file(
     chunks: Iterator[list[MessageRecord]], media_type: str, account_id: UUID
 ) -> StreamingResponse:
     """The rows as a CSV or xlsx attachment, written as the chunks are read."""
