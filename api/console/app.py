@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
+from ...domain.errors import NotFound
 from ..problems import ApiProblem
 from ..services import ApiServices
 from . import (
@@ -23,7 +24,6 @@ from . import (
     overview,
     record_pages,
     review_queue,
-    send_pages,
     sign_in,
     statistics_page,
     template_pages,
@@ -35,7 +35,7 @@ from .rendering import MOUNT, page
 
 SESSION_COOKIE = "smsplat_console"
 PAGES = (
-    sign_in, navigation, overview, template_pages, send_pages, record_pages, statistics_page,
+    sign_in, navigation, overview, template_pages, record_pages, statistics_page,
     ledger_page, opt_out_page, webhook_page, review_queue, accounts_list,
 )  # fmt: skip
 
@@ -74,6 +74,11 @@ def _install_error_pages(console: FastAPI) -> None:
     async def api_problem(request: Request, problem: ApiProblem) -> Response:
         reason = {404: "not_found", 403: "forbidden"}.get(problem.status, "error")
         return page(request, "refused.html", status=problem.status, reason=reason)
+
+    @console.exception_handler(NotFound)
+    async def not_found(request: Request, _: NotFound) -> Response:
+        """What the page names does not exist, or is another account's (as in the API)."""
+        return page(request, "refused.html", status=404, reason="not_found")
 
     @console.exception_handler(RequestValidationError)
     async def malformed_path(request: Request, _: RequestValidationError) -> Response:
