@@ -19,7 +19,7 @@ from ..routes.times import as_instant
 from ..schemas import beijing
 from ..services import Ledger
 from .access import AccountViewer
-from .refusals import Refusal
+from .refusals import Refusal, refusal_of_problem
 from .rendering import MOUNT, page
 
 router = APIRouter()
@@ -49,7 +49,7 @@ def ledger_page(
                              PAGE_SIZE + 1)  # fmt: skip
         instant = as_instant(at, "at") if at else None
     except ApiProblem as refused:
-        return _page(request, caller, account_id, shown, refusal=_refusal(refused))
+        return _page(request, caller, account_id, shown, refusal=refusal_of_problem(refused))
     rows = ledger.entries(query)
     entries, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     balance = ledger.balance(str(account_id), instant) if instant else None
@@ -79,13 +79,6 @@ def ledger_download(
     if more:
         headers["X-Next-Cursor"] = str(chunk[-1].sequence)
     return Response(ledger_csv(chunk), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _refusal(problem: ApiProblem) -> Refusal:
-    """A malformed query as the API words it (the same code and message)."""
-    errors = problem.extra.get("errors") or []
-    fields = [(e["field"], e["code"], e["message"]) for e in errors]
-    return Refusal(problem.code, problem.detail, fields)
 
 
 def _row(r: LedgerRow) -> dict[str, Any]:

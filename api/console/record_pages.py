@@ -19,7 +19,7 @@ from ..routes.records import record_filter, records_file
 from ..schemas import beijing
 from ..services import RecordViews
 from .access import AccountViewer
-from .refusals import Refusal
+from .refusals import refusal_of_problem
 from .rendering import page
 
 router = APIRouter()
@@ -100,10 +100,7 @@ def _page(
     items: list[dict[str, Any]], next_cursor: str | None, problem: ApiProblem | None,
 ) -> Response:  # fmt: skip
     query = urlencode({k: v for k, v in chosen.items() if v})
-    refusal = None
-    if problem is not None:
-        fields = [(e["field"], e["code"], e["message"]) for e in problem.extra.get("errors", [])]
-        refusal = Refusal(problem.code, problem.detail, fields)
+    refusal = refusal_of_problem(problem) if problem is not None else None
     return page(
         request, "records.html", status=problem.status if problem else 200, caller=caller,
         account_id=account_id, chosen=chosen, statuses=STATUSES, items=items,

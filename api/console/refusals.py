@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...domain.errors import DomainError
+from ..problems import ApiProblem
 from .i18n import CHINESE
 
 
@@ -26,3 +27,11 @@ def refusal_of(error: DomainError, language: str) -> Refusal:
         (p.field, p.code, (p.message_zh if chinese else None) or p.message) for p in error.problems
     ]
     return Refusal(error.code, detail, fields)
+
+
+def refusal_of_problem(problem: ApiProblem) -> Refusal:
+    """A malformed query (a filter, a time) as the API words it: the same code and message."""
+    errors = problem.extra.get("errors") or []
+    return Refusal(
+        problem.code, problem.detail, [(e["field"], e["code"], e["message"]) for e in errors]
+    )

@@ -17,7 +17,7 @@ from ..routes.times import as_instant
 from ..schemas import BEIJING
 from ..services import StatisticsViews
 from .access import AccountViewer
-from .refusals import Refusal
+from .refusals import refusal_of_problem
 from .rendering import page
 
 router = APIRouter()
@@ -33,8 +33,7 @@ def statistics_page(
     try:
         start, end = as_instant(start_text, "from"), as_instant(end_text, "to")
     except ApiProblem as problem:
-        fields = [(e["field"], e["code"], e["message"]) for e in problem.extra.get("errors", [])]
-        refusal = Refusal(problem.code, problem.detail, fields)
+        refusal = refusal_of_problem(problem)
         return page(request, "statistics.html", status=problem.status, caller=caller,
                     account_id=account_id, refusal=refusal, days=[], products=[],
                     chart="{}", **context)  # fmt: skip
