@@ -15,6 +15,8 @@ from .problems import problem_response
 DEFAULT_LIMIT = 1 << 20  # 1 MiB of JSON is far more than any command needs
 UPLOAD_LIMIT = 3 << 20  # an Excel import (S3): the 2 MiB file plus its multipart form
 UPLOAD_PATH_SUFFIX = "/sends/import"
+# the console's send forms: the same file, uploaded for the plan, then carried (base64) to confirm
+CONSOLE_UPLOAD_SUFFIXES = ("/sends/plan", "/sends")
 
 
 class BodyLimitMiddleware:
@@ -26,7 +28,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = UPLOAD_LIMIT if scope["path"].endswith(UPLOAD_PATH_SUFFIX) else self.limit
+        limit = UPLOAD_LIMIT if _takes_a_file(scope["path"]) else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)
@@ -49,6 +51,11 @@ class BodyLimitMiddleware:
             413, "payload_too_large", f"The request body exceeds {limit} bytes."
         )
         await response(scope, receive, send)
+
+
+def _takes_a_file(path: str) -> bool:
+    console = path.startswith("/console/") and path.endswith(CONSOLE_UPLOAD_SUFFIXES)
+    return console or path.endswith(UPLOAD_PATH_SUFFIX)
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:

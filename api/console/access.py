@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from ..auth import Principal, require_account_access
+from ..body_limit import UPLOAD_LIMIT
 from ..services import Accounts
 from .config import ConsoleConfig
 from .session import csrf_matches, signed_in
@@ -39,7 +40,7 @@ async def viewer(request: Request) -> Principal:
 
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token is this session's; nothing runs otherwise."""
-    form = await request.form()
+    form = await request.form(max_part_size=UPLOAD_LIMIT)  # a send's file, carried as base64
     if not csrf_matches(request, form.get(CSRF_FIELD)):
         raise CsrfRefused
     return form

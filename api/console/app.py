@@ -24,6 +24,7 @@ from . import (
     overview,
     record_pages,
     review_queue,
+    send_pages,
     sign_in,
     statistics_page,
     template_pages,
@@ -35,7 +36,7 @@ from .rendering import MOUNT, page
 
 SESSION_COOKIE = "smsplat_console"
 PAGES = (
-    sign_in, navigation, overview, template_pages, record_pages, statistics_page,
+    sign_in, navigation, overview, template_pages, send_pages, record_pages, statistics_page,
     ledger_page, opt_out_page, webhook_page, review_queue, accounts_list,
 )  # fmt: skip
 
