@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +57,12 @@ def assert_accessible(page: Page) -> None:
 def screenshot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def reload_until(page: Page, shown: Callable[[], bool], deadline_s: float = 600) -> None:
+    """Reload ``page`` until ``shown()``: what it shows comes from a read model that may trail
+    the command (a generous deadline, for a busy CI machine)."""
+    deadline = time.monotonic() + deadline_s
+    while not shown():
+        assert time.monotonic() < deadline, "the page never showed it"
+        page.reload()

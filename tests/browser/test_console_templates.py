@@ -4,23 +4,19 @@ the operator approving it in the queue, the account seeing it approved; axe and 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import DEADLINE_MS
-from tests.browser.console_pages import assert_accessible, new_account, screenshot, sign_in
+from tests.browser.console_pages import (
+    assert_accessible,
+    new_account,
+    reload_until,
+    screenshot,
+    sign_in,
+)
 from tests.service_process import ServiceProcess
 from tests.support import OPERATOR_TOKEN
-
-
-def reload_until(page: Page, shown: Callable[[], bool]) -> None:
-    """Reload ``page`` until ``shown()``, for a generous deadline (a busy CI machine)."""
-    deadline = time.monotonic() + DEADLINE_MS / 1000
-    while not shown():
-        assert time.monotonic() < deadline, "the page never showed it"
-        page.reload()
 
 
 def test_submit_a_template_and_the_operator_approves_it_in_the_queue(
