@@ -4,6 +4,8 @@ in as the operator, as p50/p95/max over repeated requests, against the 200 ms ta
 the same run's baseline, the sign-in page (a rendered template reading no table).
 
 Times are the client's, on the same host (loopback): an upper bound of the server's time.
+A send's own page is not here: it reads the send from the event store, and these messages are
+written into the read models only.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def _pages(aid: str, template_id: str) -> dict[str, str]:
         "overview": f"{home}/",
         "templates": f"{home}/templates",
         "template": f"{home}/templates/{template_id}",
+        "sends": f"{home}/sends",
         "records": f"{home}/records",
         "records, failed only": f"{home}/records?status=failed",
         "records, one phone": f"{home}/records?phone=13900099999",
