@@ -58,7 +58,6 @@ def plan(
     """The dry run of what the form asks for; nothing is stored."""
     try:
         sheet = _uploaded(form)
-
         command = _command(account_id, form, caller.actor, uuid4(), sheet)
         planned = bus.handle(PlanMassSend(command))
     except DomainError as refused:
@@ -81,11 +80,11 @@ def confirm(
         sheet = _carried_sheet(form)
         send_id = UUID(str(form.get("send_id") or ""))
         accepted = bus.handle(_command(account_id, form, caller.actor, send_id, sheet))
-    except ValueError:
-        refused = _invalid("send_id", "not a send id", "The plan's form was changed.")
-        return _form_page(request, caller, account_id, sends, views, accounts, refused, form)
     except DomainError as refused:
         return _form_page(request, caller, account_id, sends, views, accounts, refused, form)
+    except ValueError:  # a send id or file that is not what the plan page wrote
+        changed = _invalid("send_id", "not a send id", "The plan's form was changed.")
+        return _form_page(request, caller, account_id, sends, views, accounts, changed, form)
     put_notice(request, {"sent": accepted.plan.accepted})
     return RedirectResponse(_send_url(account_id, accepted.send.id), status_code=303)
 
