@@ -1,6 +1,7 @@
-"""发送 Send: choosing a template and recipients (pasted numbers or an Excel file), the dry
-run's plan (accepted, refused with reasons, units, the numbers the limits would fail, when it
-goes out), confirming, a send's live progress and its failed numbers, reschedule and cancel.
+"""发送 Send: choosing a template and recipients (pasted numbers, an Excel file or an audience of
+synced customers), the dry run's plan (accepted, refused with reasons, units, the numbers the
+limits would fail, when it goes out), confirming, a send's live progress and its failed
+numbers, reschedule and cancel.
 
 The plan and the send are the API's: the same command (``mass_send_command``) planned by
 ``PlanMassSend`` and then sent. The confirm form carries what the plan was made of (the typed
@@ -12,25 +13,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from ...commands.accounts import AccountsApp
 from ...commands.command_types import CancelSend, PlanMassSend, RescheduleSend, SendMassSend
-from ...commands.recipient_sources import RecipientSource, SpreadsheetFile, TypedNumbers
+from ...commands.recipient_sources import Audience, RecipientSource, SpreadsheetFile, TypedNumbers
 from ...domain.errors import DomainError, FieldProblem, InvalidInput, NotFound
 from ...domain.message_status import SendStatus
 from ...domain.recipient_files import MAX_FILE_BYTES
+from ...projections.audience import AudienceQueries
+from ...projections.send_queries import SendQueries
+from ...projections.templates import TemplateQueries
 from ..body_commands import mass_send_command
 from ..problems import STATUS_BY_CODE, ApiProblem
 from ..routes.times import as_instant
 from ..schemas import SendIn, beijing
-from ..services import Accounts, Bus, Quota, SendViews, TemplateViews
+from ..services import Accounts, AudienceViews, Bus, Quota, SendViews, TemplateViews
 from .access import AccountViewer, CheckedForm
 from .refusals import refusal_of
 from .rendering import MOUNT, language_of, page
@@ -42,18 +48,36 @@ FAILED_SHOWN = 200
 WAITING = (SendStatus.SCHEDULED, SendStatus.AWAITING_PROVIDER_REVIEW)
 
 
+@dataclass(frozen=True)
+class FormViews:
+    """What the send form shows: approved templates, the latest sends, the account's
+    products and its audience sizes."""
+
+    sends: SendQueries
+    templates: TemplateQueries
+    accounts: AccountsApp
+    audience: AudienceQueries
+
+
+def _form_views(sends: SendViews, templates: TemplateViews, accounts: Accounts,
+                audience: AudienceViews) -> FormViews:  # fmt: skip
+    return FormViews(sends, templates, accounts, audience)
+
+
+FormViewsOf = Annotated[FormViews, Depends(_form_views)]
+
+
 @router.get("/accounts/{account_id}/sends")
 def sends_page(
-    account_id: UUID, request: Request, caller: AccountViewer, sends: SendViews,
-    views: TemplateViews, accounts: Accounts,
+    account_id: UUID, request: Request, caller: AccountViewer, views: FormViewsOf,
 ) -> Response:  # fmt: skip
-    return _form_page(request, caller, account_id, sends, views, accounts)
+    return _form_page(request, caller, account_id, views)
 
 
 @router.post("/accounts/{account_id}/sends/plan")
 def plan(
     account_id: UUID, request: Request, form: CheckedForm, caller: AccountViewer, bus: Bus,
-    sends: SendViews, views: TemplateViews, accounts: Accounts,
+    views: FormViewsOf,
 ) -> Response:  # fmt: skip
     """The dry run of what the form asks for; nothing is stored."""
     try:
@@ -61,7 +85,7 @@ def plan(
         command = _command(account_id, form, caller.actor, uuid4(), sheet)
         planned = bus.handle(PlanMassSend(command))
     except DomainError as refused:
-        return _form_page(request, caller, account_id, sends, views, accounts, refused, form)
+        return _form_page(request, caller, account_id, views, refused, form)
     return page(
         request, "send_plan.html", caller=caller, account_id=account_id, plan=planned,
         goes_out=_when(planned.goes_out_at), scheduled=_when(planned.scheduled_at),
@@ -73,7 +97,7 @@ def plan(
 @router.post("/accounts/{account_id}/sends")
 def confirm(
     account_id: UUID, request: Request, form: CheckedForm, caller: AccountViewer, bus: Bus,
-    sends: SendViews, views: TemplateViews, accounts: Accounts,
+    views: FormViewsOf,
 ) -> Response:  # fmt: skip
     """The planned send, sent: charged whole or refused whole (the domain decides again)."""
     try:
@@ -81,10 +105,10 @@ def confirm(
         send_id = UUID(str(form.get("send_id") or ""))
         accepted = bus.handle(_command(account_id, form, caller.actor, send_id, sheet))
     except DomainError as refused:
-        return _form_page(request, caller, account_id, sends, views, accounts, refused, form)
+        return _form_page(request, caller, account_id, views, refused, form)
     except ValueError:  # a send id or file that is not what the plan page wrote
         changed = _invalid("send_id", "not a send id", "The plan's form was changed.")
-        return _form_page(request, caller, account_id, sends, views, accounts, changed, form)
+        return _form_page(request, caller, account_id, views, changed, form)
     put_notice(request, {"sent": accepted.plan.accepted})
     return RedirectResponse(_send_url(account_id, accepted.send.id), status_code=303)
 
@@ -148,15 +172,20 @@ def _command(account_id: UUID, form: FormData, actor: str, send_id: UUID,
     except ValueError:
         raise _invalid("template_id", "missing", "Choose a template.") from None
     typed = str(form.get("recipients_text") or "").strip()
-    if typed and sheet is not None:
+    conditions = [str(c) for c in form.getlist("audience")]
+    sources: list[RecipientSource] = []
+    if typed:
+        sources.append(TypedNumbers(typed))
+    if sheet is not None:
+        sources.append(SpreadsheetFile(sheet))
+    if conditions:
+        sources.append(Audience({"conditions": conditions}))
+    if len(sources) > 1:
         raise _invalid("recipients", "more than one source of recipients",
-                       "Paste numbers or upload a file, not both.")  # fmt: skip
-    source: RecipientSource | None = (
-        SpreadsheetFile(sheet) if sheet is not None else TypedNumbers(typed) if typed else None
-    )
+                       "Paste numbers, upload a file or pick an audience, not two.")  # fmt: skip
     body = SendIn(template_id=template_id, scheduled_at=_instant(form, "scheduled_at"),
                   product=str(form.get("product") or "") or None)  # fmt: skip
-    return mass_send_command(account_id, body, actor, send_id, source)
+    return mass_send_command(account_id, body, actor, send_id, sources[0] if sources else None)
 
 
 def _uploaded(form: FormData) -> bytes | None:
@@ -177,16 +206,18 @@ def _carried_sheet(form: FormData) -> bytes | None:
         raise ValueError("not base64") from None
 
 
-def _carried(form: FormData, sheet: bytes | None, send_id: UUID | None) -> dict[str, str]:
-    """What the confirm form posts again: the plan's inputs and its send id."""
-    return {
-        "template_id": str(form.get("template_id") or ""),
-        "product": str(form.get("product") or ""),
-        "scheduled_at": str(form.get("scheduled_at") or ""),
-        "recipients_text": str(form.get("recipients_text") or "") if sheet is None else "",
-        "sheet_base64": base64.b64encode(sheet).decode() if sheet is not None else "",
-        "send_id": str(send_id or ""),
-    }
+def _carried(form: FormData, sheet: bytes | None, send_id: UUID | None) -> list[tuple[str, str]]:
+    """What the confirm form posts again (name, value pairs): the plan's inputs and its send
+    id."""
+    carried = [
+        ("template_id", str(form.get("template_id") or "")),
+        ("product", str(form.get("product") or "")),
+        ("scheduled_at", str(form.get("scheduled_at") or "")),
+        ("recipients_text", str(form.get("recipients_text") or "") if sheet is None else ""),
+        ("sheet_base64", base64.b64encode(sheet).decode() if sheet is not None else ""),
+        ("send_id", str(send_id or "")),
+    ]
+    return carried + [("audience", str(c)) for c in form.getlist("audience")]
 
 
 def _instant(form: FormData, name: str) -> datetime | None:
@@ -215,16 +246,18 @@ def _send_url(account_id: UUID, send_id: UUID) -> str:
 # -- the pages ---------------------------------------------------------------------------------
 
 
-def _form_page(request: Request, caller: Any, account_id: UUID, sends: SendViews,
-               views: TemplateViews, accounts: Accounts, refused: DomainError | None = None,
+def _form_page(request: Request, caller: Any, account_id: UUID, views: FormViews,
+               refused: DomainError | None = None,
                form: FormData | None = None) -> Response:  # fmt: skip
-    approved = views.for_account(str(account_id), "approved", 200, 0)
-    listed = [_listed(r) for r in sends.for_account(str(account_id), None, LISTED, 0)]
+    approved = views.templates.for_account(str(account_id), "approved", 200, 0)
+    listed = [_listed(r) for r in views.sends.for_account(str(account_id), None, LISTED, 0)]
     entered = {k: str(v) for k, v in form.items() if isinstance(v, str)} if form else {}
+    picked = set(form.getlist("audience")) if form else set()
     return page(
         request, "sends.html", status=STATUS_BY_CODE.get(refused.code, 409) if refused else 200,
         caller=caller, account_id=account_id, templates=approved, sends=listed,
-        products=accounts.account(account_id).products, entered=entered,
+        products=views.accounts.account(account_id).products, entered=entered,
+        audience=views.audience.count_by_condition(str(account_id)), picked=picked,
         refusal=refusal_of(refused, language_of(request)) if refused else None,
         notice=take_notice(request), here=f"{MOUNT}/accounts/{account_id}/sends",
     )  # fmt: skip

@@ -21,13 +21,14 @@ from tests.e2e.sending_helpers import (
     hand_over,
     mass_template,
 )
+from tests.e2e.test_audience_api import synced
 from tests.e2e.test_console_pages import csrf_of, sign_in
 from tests.support import Api
 
 HIDDEN = re.compile(r'<input type="hidden" name="([a-z0-9_]+)" value="([^"]*)">')
 
 
-def plan(api: Api, account_id: str, fields: dict[str, str],
+def plan(api: Api, account_id: str, fields: dict[str, str | list[str]],
          sheet: bytes | None = None) -> httpx.Response:  # fmt: skip
     form = api.client.get(f"/console/accounts/{account_id}/sends")
     files = {"sheet": ("numbers.xlsx", sheet, "application/octet-stream")} if sheet else None
@@ -39,7 +40,9 @@ def plan(api: Api, account_id: str, fields: dict[str, str],
 
 
 def confirm(api: Api, account_id: str, planned: httpx.Response) -> httpx.Response:
-    carried = dict(HIDDEN.findall(planned.text))
+    carried: dict[str, list[str]] = {}
+    for name, value in HIDDEN.findall(planned.text):
+        carried.setdefault(name, []).append(value)
     answer: httpx.Response = api.client.post(f"/console/accounts/{account_id}/sends", data=carried)
     return answer
 
@@ -65,6 +68,7 @@ def test_an_excel_file_planned_confirmed_and_followed_to_its_failed_numbers(api:
     assert planned.status_code == 200, planned.text
     assert re.search(r'id="plan-accepted">4<', planned.text)
     assert re.search(r'id="plan-refused">1<', planned.text) and "12345" in planned.text
+    assert "不是有效的手机号码" in planned.text  # the reason in the page's language
     assert api.client.get(f"/console/accounts/{account_id}/sends").text.count("<tr>") <= 1
 
     sent = confirm(api, account_id, planned)
@@ -106,6 +110,30 @@ def test_a_scheduled_send_is_rescheduled_then_cancelled(api: Api) -> None:
     assert moved.status_code == 200 and "发送时间已修改" in moved.text, moved.text
     gone = api.client.post(f"{base}/cancel", data={"csrf_token": csrf_of(moved)})
     assert gone.status_code == 200 and "发送已取消" in gone.text
+
+
+def test_an_audience_picked_planned_and_sent(api: Api) -> None:
+    account_id, key = funded_account(api)
+    template = mass_template(api, account_id, key)
+    for phone in ORDINARY[:2]:
+        synced(api, account_id, key, "site_member", phone)
+    synced(api, account_id, key, "game_player", ORDINARY[2])
+    api.settle()
+    sign_in(api, key)
+    form = api.client.get(f"/console/accounts/{account_id}/sends")
+    assert re.search(r'value="site_member"> [^<(]+\(2\)', form.text), form.text
+    assert re.search(r'value="miniapp_booking"> [^<(]+\(0\)', form.text)
+
+    both = plan(api, account_id, {"template_id": template, "audience": "site_member",
+                                  "recipients_text": ORDINARY[3]})  # fmt: skip
+    assert both.status_code == 422 and 'role="alert"' in both.text
+    assert 'value="site_member" checked' in both.text  # the pick is kept for a second try
+    planned = plan(api, account_id, {"template_id": template,
+                                     "audience": ["site_member", "game_player"]})  # fmt: skip
+    assert planned.status_code == 200, planned.text
+    assert re.search(r'id="plan-accepted">3<', planned.text), planned.text
+    sent = confirm(api, account_id, planned)
+    assert sent.status_code == 200 and "已发送至3个号码" in sent.text, sent.text
 
 
 def test_refusals_and_other_accounts(api: Api) -> None:
