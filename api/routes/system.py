@@ -1,9 +1,9 @@
-"""Health, metrics and, in simulation only, the clock."""
+"""The root, health, metrics and, in simulation only, the clock."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..auth import Caller, require_operator
@@ -12,6 +12,12 @@ from ..schemas import SimClockIn, SimClockOut, beijing
 from ..services import Health, Simulation
 
 router = APIRouter(tags=["system"])
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    """The site's root is the web console (a browser's first visit); the API is under /v1."""
+    return RedirectResponse("/console/", status_code=307)
 
 
 @router.get(

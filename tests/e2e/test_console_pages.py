@@ -32,6 +32,8 @@ def sign_in(api: Api, token: str) -> httpx.Response:
 
 
 def test_pages_are_closed_until_sign_in_and_chinese_by_default(sqlite_api: Api) -> None:
+    root = sqlite_api.client.get("/", follow_redirects=False)  # the site's root is the console
+    assert root.status_code == 307 and root.headers["location"] == "/console/"
     r = sqlite_api.client.get("/console/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/console/sign-in"
     page = sqlite_api.client.get("/console/sign-in")
