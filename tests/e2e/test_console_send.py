@@ -81,6 +81,7 @@ def test_an_excel_file_planned_confirmed_and_followed_to_its_failed_numbers(api:
     api.settle()
     done = api.client.get(f"/console/accounts/{account_id}/sends/{send_id}")
     assert 'id="progress-percent">100%<' in done.text and "hx-get" not in done.text
+    assert "已完成" in done.text and "失败 2" in done.text  # statuses named in the page's language
     failed = re.findall(r"<tr><td>(1\d{10})</td>", done.text)
     assert sorted(failed) == sorted([FAILS, REFUSED])
     progress = api.client.get(f"/console/accounts/{account_id}/sends/{send_id}/progress")
