@@ -6,6 +6,7 @@ The accounts' events live in their own application ("accounts"); this is its onl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,6 +108,19 @@ class AccountDirectory:
         listed = [_listing(r) for r in rows[:limit]]
         more = len(rows) > limit
         return AccountPage(listed, (listed[-1].opened_at, listed[-1].account_id) if more else None)
+
+    def names(self, account_ids: Iterable[str]) -> dict[str, str]:
+        """The names of ``account_ids`` (those the directory has), in one read."""
+        wanted = sorted(set(account_ids))
+        if not wanted:
+            return {}
+        marks = ", ".join(["%s"] * len(wanted))
+        with self.db.reading() as tx:
+            rows = tx.execute(
+                f"SELECT account_id, name FROM account_directory WHERE account_id IN ({marks})",
+                wanted,
+            )
+        return {str(r[0]): str(r[1]) for r in rows}
 
 
 def _escaped(text: str) -> str:

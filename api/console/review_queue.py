@@ -17,7 +17,7 @@ from ...projections.templates import TemplateRow
 from ..auth import Principal, require_operator
 from ..problems import STATUS_BY_CODE
 from ..schemas import beijing
-from ..services import Bus, Templates, TemplateViews
+from ..services import Bus, Directory, Templates, TemplateViews
 from .access import CheckedForm, Viewer
 from .refusals import refusal_of
 from .rendering import MOUNT, language_of, page
@@ -29,22 +29,23 @@ SHOWN = 200  # the oldest waiting; a reviewer works from the top
 
 @router.get("/review")
 def review_queue(
-    request: Request, caller: Viewer, views: TemplateViews, templates: Templates
-) -> Response:
+    request: Request, caller: Viewer, views: TemplateViews, templates: Templates,
+    directory: Directory,
+) -> Response:  # fmt: skip
     require_operator(caller)
-    return _page(request, caller, views, templates)
+    return _page(request, caller, views, templates, directory)
 
 
 @router.post("/review/{template_id}/approve")
 def approve(
     template_id: UUID, request: Request, _: CheckedForm, caller: Viewer, bus: Bus,
-    views: TemplateViews, templates: Templates,
+    views: TemplateViews, templates: Templates, directory: Directory,
 ) -> Response:  # fmt: skip
     require_operator(caller)
     try:
         bus.handle(ApproveTemplate(template_id, caller.actor))
     except DomainError as refused:
-        return _page(request, caller, views, templates, refused, template_id)
+        return _page(request, caller, views, templates, directory, refused, template_id)
     put_notice(request, {"approved": str(template_id)})
     return RedirectResponse(f"{MOUNT}/review", status_code=303)
 
@@ -52,7 +53,7 @@ def approve(
 @router.post("/review/{template_id}/reject")
 def reject(
     template_id: UUID, request: Request, form: CheckedForm, caller: Viewer, bus: Bus,
-    views: TemplateViews, templates: Templates,
+    views: TemplateViews, templates: Templates, directory: Directory,
 ) -> Response:  # fmt: skip
     """Reject with the reviewer's reason (the domain refuses an empty one)."""
     require_operator(caller)
@@ -60,7 +61,7 @@ def reject(
     try:
         bus.handle(RejectTemplate(template_id, reason, caller.actor))
     except DomainError as refused:
-        return _page(request, caller, views, templates, refused, template_id)
+        return _page(request, caller, views, templates, directory, refused, template_id)
     put_notice(request, {"rejected": str(template_id)})
     return RedirectResponse(f"{MOUNT}/review", status_code=303)
 
@@ -70,11 +71,14 @@ def _page(
     caller: Principal,
     views: TemplateViews,
     templates: Templates,
+    directory: Directory,
     refused: DomainError | None = None,
     refused_id: UUID | None = None,
 ) -> Response:
     now = templates.clock.now()  # the service's time (simulated under SMS_SIMULATION)
-    rows = [_waiting(r, now) for r in views.review_queue(SHOWN, 0)]
+    waiting = views.review_queue(SHOWN, 0)
+    names = directory.names(r.account_id for r in waiting)
+    rows = [_waiting(r, now) | {"account_name": names.get(r.account_id)} for r in waiting]
     return page(
         request, "review_queue.html",
         status=STATUS_BY_CODE.get(refused.code, 409) if refused else 200,

@@ -58,6 +58,7 @@ def test_submit_review_reject_edit_approve_delete(sqlite_api: Api) -> None:
     sign_in(sqlite_api, OPERATOR_TOKEN)
     queue = sqlite_api.client.get("/console/review")
     assert queue.status_code == 200 and f'id="review-{template_id}"' in queue.text
+    assert "Acme 花店" in queue.text  # the account by its name
     empty = post(sqlite_api, f"/console/review/{template_id}/reject", queue, reason=" ")
     assert empty.status_code == 422 and 'role="alert"' in empty.text
     rejected = post(sqlite_api, f"/console/review/{template_id}/reject", queue, reason="内容不清楚")
