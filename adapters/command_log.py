@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .sql import SqlDatabase
@@ -38,6 +39,23 @@ class SqlCommandLog:
                 "SELECT outcome FROM command_outcomes WHERE command_id = %s", (command_id,)
             )
         return _decoded(rows[0][0])
+
+    def record_all(self, outcomes: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """``record`` of each, in one transaction; the kept outcomes, in order."""
+        with self.db.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO command_outcomes (command_id, outcome) VALUES (%s, %s) "
+                "ON CONFLICT (command_id) DO NOTHING",
+                [(cid, json.dumps(o, ensure_ascii=False, default=str)) for cid, o in outcomes],
+            )
+            ids = [cid for cid, _ in outcomes]
+            marks = ", ".join(["%s"] * len(ids))
+            rows = tx.execute(
+                f"SELECT command_id, outcome FROM command_outcomes WHERE command_id IN ({marks})",
+                ids,
+            )
+        kept = {str(r[0]): _decoded(r[1]) for r in rows}
+        return [kept[cid] for cid in ids]
 
 
 def _decoded(text: str) -> dict[str, Any]:

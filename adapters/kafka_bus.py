@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -66,10 +66,15 @@ def producer(bootstrap: str) -> KafkaProducer:
 
 
 class CommandConsumer:
+    """``sms.commands`` in, an outcome per command to ``sms.results``; offsets committed only
+    once every outcome of a poll is acknowledged. ``handle`` takes one partition's commands
+    and yields their outcomes in order, so it may decide several together (a batch of
+    customer syncs) and a failure part way resumes at the first command not answered."""
+
     def __init__(
         self,
         bootstrap: str,
-        handle: Callable[[object], dict[str, Any]],
+        handle: Callable[[Sequence[object]], Iterable[dict[str, Any]]],
         group_id: str = GROUP,
         poll_interval_ms: int = 5000,
     ) -> None:
@@ -87,18 +92,21 @@ class CommandConsumer:
         batches = list(consumer.poll(timeout_ms=200).items())
         done = 0
         for n, (partition, records) in enumerate(batches):
-            for record in records:
-                try:
-                    self._answer(record.key, record.value)
-                except Exception:
-                    # a failure, not a refusal (the database is down, ...): come back to it
-                    consumer.seek(partition, record.offset)
-                    for later, rest in batches[n + 1 :]:
-                        consumer.seek(later, rest[0].offset)
-                    producer_.flush()
-                    consumer.commit()
-                    raise
-                done += 1
+            answered = 0
+            messages = [_decoded(r.value) for r in records]
+            try:
+                for outcome in self.handle(messages):
+                    self._answer(records[answered].key, messages[answered], outcome)
+                    answered += 1
+            except Exception:
+                # a failure, not a refusal (the database is down, ...): come back to it
+                consumer.seek(partition, records[answered].offset)
+                for later, rest in batches[n + 1 :]:
+                    consumer.seek(later, rest[0].offset)
+                producer_.flush()
+                consumer.commit()
+                raise
+            done += answered
         if done:
             producer_.flush()  # every outcome acknowledged before the commands are committed
             consumer.commit()
@@ -125,16 +133,20 @@ class CommandConsumer:
             )  # fmt: skip
         return self._consumer, self._producer
 
-    def _answer(self, key: bytes | None, value: bytes) -> None:
-        try:
-            message: object = json.loads(value)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            message = None
-        outcome = self.handle(message)
+    def _answer(self, key: bytes | None, message: object, outcome: dict[str, Any]) -> None:
         account = message.get("account_id") if isinstance(message, dict) else None
         partition_key = str(account) if account else (key or b"").decode(errors="replace")
         _, producer_ = self._clients()
         producer_.send(RESULTS, outcome, key=partition_key)
+
+
+def _decoded(value: bytes) -> object:
+    """A command as JSON, or None when it is not JSON (``handle`` answers it as invalid)."""
+    try:
+        message: object = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        message = None
+    return message
 
 
 class EventPublisher:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from ..commands.command_types import SendMassSend, SendMessage, SyncCustomer
+from ..commands.command_types import SendMassSend, SendMessage, SyncCustomer, SyncCustomers
 from ..commands.recipient_sources import Audience, Numbers, RecipientSource, TypedNumbers
 from ..domain.errors import FieldProblem, InvalidInput
 from .routes.times import aware
-from .schemas import CustomerIn, MessageIn, SendIn
+from .schemas import CustomerBatchIn, CustomerIn, MessageIn, SendIn
 
 
 def message_command(
@@ -63,3 +63,7 @@ def recipient_source(body: SendIn) -> RecipientSource | None:
 
 def customer_command(account_id: UUID, body: CustomerIn, actor: str) -> SyncCustomer:
     return SyncCustomer(account_id, body.condition, body.phone, body.product, body.name, actor)
+
+
+def customers_command(account_id: UUID, body: CustomerBatchIn, actor: str) -> SyncCustomers:
+    return SyncCustomers(account_id, [c.model_dump() for c in body.customers], actor)

@@ -14,7 +14,7 @@ effect and the same answer. Commands of the operator (accounts, reviews) and of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -34,8 +34,10 @@ from ..commands.command_types import (
     RescheduleSend,
     SubmitTemplate,
     SwitchNotification,
+    SyncCustomers,
 )
 from ..commands.quota import QuotaApp
+from ..domain.audience import MAX_CUSTOMERS_PER_SYNC
 from ..domain.errors import DomainError, InvalidInput, NotFound
 from ..infra.bootstrap import Container, add_command_consumer
 from . import wire
@@ -66,6 +68,10 @@ class CommandLog(Protocol):
 
     def record(self, command_id: str, outcome: dict[str, Any]) -> dict[str, Any]:
         """Keep ``outcome`` unless one is kept already; return the kept one."""
+        ...
+
+    def record_all(self, outcomes: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """``record`` of each (command id, outcome), at once; the kept ones, in order."""
         ...
 
 
@@ -160,6 +166,57 @@ class KafkaCommands:
         except DomainError as refused:
             outcome = {"command_id": command_id, "ok": False, **wire.refusal(refused)}
         return self.log.record(command_id, outcome)
+
+    def handle_many(self, messages: Sequence[object]) -> Iterator[dict[str, Any]]:
+        """``handle`` of each message, in order, each outcome yielded once it is kept (so a
+        failure part way leaves the consumer knowing which were answered).
+
+        Consecutive new ``sync_customer`` commands of one account, up to 1,000, are synced
+        as one batch (``SyncCustomers``, one transaction) and their outcomes kept together;
+        each is still its own command with its own outcome. When the batch is refused (one
+        of them is invalid), each is handled on its own instead."""
+        run: list[tuple[object, Envelope]] = []
+        for message in messages:
+            envelope = self._new_customer_sync(message)
+            if run and (envelope is None or not _joins(run, envelope)):
+                yield from self._synced(run)
+                run = []
+            if envelope is None:
+                yield self.handle(message)
+            else:
+                run.append((message, envelope))
+        yield from self._synced(run)
+
+    def _new_customer_sync(self, message: object) -> Envelope | None:
+        """The envelope of a well-formed ``sync_customer`` not handled before, else None."""
+        if not isinstance(message, dict) or message.get("type") != "sync_customer":
+            return None
+        command_id = message.get("command_id")
+        if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_COMMAND_ID_LENGTH:
+            return None
+        if self.log.outcome_of(command_id) is not None:
+            return None
+        try:
+            return self._envelope(command_id, message)
+        except DomainError:
+            return None
+
+    def _synced(self, run: Sequence[tuple[object, Envelope]]) -> list[dict[str, Any]]:
+        if len(run) < 2:
+            return [self.handle(message) for message, _ in run]
+        first = run[0][1]
+        try:
+            bodies = [e.read(CustomerIn, with_product=True) for _, e in run]
+            synced = self.bus.handle(
+                SyncCustomers(first.account_id, [b.model_dump() for b in bodies], first.actor)
+            )
+        except (ValidationError, DomainError):  # one is refused: each answered on its own
+            return [self.handle(message) for message, _ in run]
+        return self.log.record_all([
+            (e.command_id, {"command_id": e.command_id, "ok": True,
+                            "result": wire.json_of(wire.customer_out(one))})
+            for (_, e), one in zip(run, synced, strict=True)
+        ])  # fmt: skip
 
     def _envelope(self, command_id: str, message: Any) -> Envelope:
         kind = message.get("type")
@@ -257,6 +314,16 @@ class KafkaCommands:
         return OptOutPayload(phone=body.phone)
 
 
+def _joins(run: Sequence[tuple[object, Envelope]], envelope: Envelope) -> bool:
+    """Whether a customer sync may join a run: the same account, not the same command twice,
+    and the run not yet a full batch."""
+    return (
+        envelope.account_id == run[0][1].account_id
+        and all(e.command_id != envelope.command_id for _, e in run)
+        and len(run) < MAX_CUSTOMERS_PER_SYNC
+    )
+
+
 def _validation_detail(invalid: ValidationError) -> str:
     first = invalid.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
@@ -265,4 +332,4 @@ def _validation_detail(invalid: ValidationError) -> str:
 
 def attach_kafka_commands(c: Container) -> None:
     """Consume ``sms.commands`` through this entry point when Kafka is configured."""
-    add_command_consumer(c, KafkaCommands(c.bus, c.command_log, c.accounts, c.quota).handle)
+    add_command_consumer(c, KafkaCommands(c.bus, c.command_log, c.accounts, c.quota).handle_many)

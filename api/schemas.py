@@ -480,6 +480,21 @@ class CustomerOut(BaseModel):
     created: bool | None = None
 
 
+class CustomerBatchIn(Strict):
+    """Up to 1,000 customers synced in one request (S4): all of them, or none when any is
+    invalid (each problem at ``customers[i].field``)."""
+
+    customers: list[CustomerIn] = Field(
+        description="1 to 1,000 customers, each as a single sync's body."
+    )
+
+
+class CustomerBatchOut(BaseModel):
+    synced: int = Field(description="How many customers the batch named.")
+    created: int = Field(description="How many of them it created (the rest existed).")
+    customers: list[CustomerOut] = Field(description="Each customer, in the batch's order.")
+
+
 class CustomerListOut(BaseModel):
     items: list[CustomerOut]
     counts: dict[str, int] = Field(description="Customers per condition.")

@@ -7,6 +7,7 @@ know it, of every account that sent the number marketing in the last 30 days.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -16,11 +17,13 @@ from eventsourcing.domain import Aggregate
 
 from ..domain.audience import (
     Customer,
+    CustomerDetails,
     OptOut,
     opt_out_id,
     parse_opt_out_source,
     parse_phone,
     validate_customer,
+    validate_customers,
 )
 from ..domain.errors import NotFound
 from ..domain.replies import ReceivedReply, received_reply_id
@@ -59,6 +62,48 @@ class AudienceApp(ContextApplication):
             if not changed or saved(self, customer):
                 return customer, found is None
         raise KeptChanging("the customer kept changing concurrently")
+
+    def sync_customers(
+        self, account_id: UUID, customers: Sequence[Mapping[str, object]], actor: str
+    ) -> list[tuple[Customer, bool]]:
+        """Sync a batch of customers (S4) in one transaction: refused whole if any is invalid,
+        else each as ``sync_customer`` would (a customer named twice is synced twice, in
+        order). Returns each one's customer and whether the batch created it.
+
+        The first attempt takes every customer as new (a product's first export) and writes
+        them with no read; when some exist already the save conflicts, and the next attempt
+        loads each customer and decides again."""
+        batch = validate_customers(customers)
+        for attempt in range(MAX_ATTEMPTS):
+            known = self._known(account_id, batch) if attempt else {}
+            decided = self._decided(account_id, batch, known, actor)
+            changed = {id(c): c for c, _ in decided if c.pending_events}
+            if not changed or saved(self, *changed.values()):
+                return decided
+        raise KeptChanging("the customers kept changing concurrently")
+
+    def _known(self, account_id: UUID, batch: Sequence[CustomerDetails]) -> dict[UUID, Customer]:
+        idents = {d.customer_id(account_id) for d in batch}
+        found = {ident: self._get(ident, Customer) for ident in idents}
+        return {ident: c for ident, c in found.items() if c is not None}
+
+    def _decided(
+        self, account_id: UUID, batch: Sequence[CustomerDetails], known: dict[UUID, Customer],
+        actor: str,
+    ) -> list[tuple[Customer, bool]]:  # fmt: skip
+        now = self.clock.now()
+        current = dict(known)
+        decided: list[tuple[Customer, bool]] = []
+        for details in batch:
+            ident = details.customer_id(account_id)
+            customer = current.get(ident)
+            if customer is None:
+                customer = current[ident] = Customer.sync(account_id, details, actor, now)
+                decided.append((customer, True))
+            else:
+                customer.resync(details, actor, now)
+                decided.append((customer, False))
+        return decided
 
     def customer(self, customer_id: UUID, owner: UUID | None = None) -> Customer:
         found = self._get(customer_id, Customer)

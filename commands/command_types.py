@@ -222,6 +222,16 @@ class SyncCustomer(Command[SyncedCustomer]):
 
 
 @dataclass(frozen=True)
+class SyncCustomers(Command[list[SyncedCustomer]]):
+    """Up to 1,000 customers of one account, synced in one transaction or refused whole;
+    each mapping has ``condition``, ``phone``, ``product`` and ``name`` as typed."""
+
+    account_id: UUID
+    customers: Sequence[Mapping[str, object]]
+    actor: str
+
+
+@dataclass(frozen=True)
 class RemoveOptOut(Command[None]):
     account_id: UUID
     phone: object

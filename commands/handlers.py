@@ -40,6 +40,7 @@ from .command_types import (
     SubmitTemplate,
     SwitchNotification,
     SyncCustomer,
+    SyncCustomers,
     SyncedCustomer,
 )
 from .ports import DeliveryOutbox
@@ -98,6 +99,10 @@ def command_bus(w: WriteSide) -> CommandBus:
         RecordReceipts: w.receipts.record,
         RecordReplies: w.replies.record,
         SyncCustomer: lambda c: _synced(w.audience, c),
+        SyncCustomers: lambda c: [
+            SyncedCustomer(customer, created)
+            for customer, created in w.audience.sync_customers(c.account_id, c.customers, c.actor)
+        ],
         RemoveOptOut: lambda c: w.audience.remove_opt_out(
             c.account_id, c.phone, c.actor, c.request_id
         ),

@@ -13,6 +13,7 @@ active or not, and its events are the list's history.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ from .products import Product
 E = TypeVar("E", bound=StrEnum)
 
 MAX_CUSTOMER_NAME = 50
+MAX_CUSTOMERS_PER_SYNC = 1000  # one request's batch (a product's nightly export, in pages)
 MAX_OPT_OUT_TEXT = 500
 
 # The line the platform appends to marketing messages (someone else puts it there).
@@ -147,6 +149,30 @@ def validate_customer(
     problems.raise_if_any("The customer has invalid fields.")
     assert chosen_condition is not None and chosen_product is not None
     return CustomerDetails(chosen_condition, number, chosen_product, clean_name)
+
+
+def validate_customers(customers: Sequence[Mapping[str, object]]) -> list[CustomerDetails]:
+    """Check a batch of customers to sync (S4), at most ``MAX_CUSTOMERS_PER_SYNC``: every one
+    is valid or the batch is refused whole, each problem listed at ``customers[i].field``."""
+    if not 0 < len(customers) <= MAX_CUSTOMERS_PER_SYNC:
+        raise InvalidInput(
+            f"customers holds 1 to {MAX_CUSTOMERS_PER_SYNC:,} customers; got {len(customers):,}.",
+            field="customers",
+            detail_zh=f"customers 须包含 1 至 {MAX_CUSTOMERS_PER_SYNC} 个客户。",
+        )
+    problems = Problems()
+    checked: list[CustomerDetails] = []
+    for i, c in enumerate(customers):
+        try:
+            checked.append(
+                validate_customer(c.get("condition"), c.get("phone"), c.get("product"),
+                                  c.get("name"))
+            )  # fmt: skip
+        except DomainError as refused:
+            for p in refused.problems:
+                problems.add(f"customers[{i}].{p.field}", p.code, p.message, p.message_zh)
+    problems.raise_if_any("Some customers have invalid fields; none was synced.")
+    return checked
 
 
 def parse_opt_out_source(value: object) -> OptOutSource:

@@ -7,7 +7,7 @@ the CLI and the tests alike.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -367,7 +367,9 @@ def _kafka_publishers(
     return loops
 
 
-def add_command_consumer(c: Container, handle: Callable[[object], dict[str, Any]]) -> None:
+def add_command_consumer(
+    c: Container, handle: Callable[[Sequence[object]], Iterable[dict[str, Any]]]
+) -> None:
     """Consume ``sms.commands`` with ``handle`` (the Kafka entry point, ``api/``), when
     Kafka is configured; the loop joins the Kafka group and health."""
     if not c.settings.kafka_bootstrap:

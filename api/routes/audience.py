@@ -11,11 +11,13 @@ from ...commands.command_types import RecordReplies, RemoveOptOut
 from ...domain.audience import Condition
 from ...projections.audience import CustomerRow
 from ..auth import Caller, require_account_access
-from ..body_commands import customer_command
+from ..body_commands import customer_command, customers_command
 from ..bounds import MAX_OFFSET, OFFSET_HELP
 from ..idempotency import request_id
 from ..problems import ApiProblem, invalid_field
 from ..schemas import (
+    CustomerBatchIn,
+    CustomerBatchOut,
     CustomerIn,
     CustomerListOut,
     CustomerOut,
@@ -34,23 +36,40 @@ CONDITIONS = tuple(c.value for c in Condition)
 
 @router.post(
     "/v1/accounts/{account_id}/customers",
-    response_model=CustomerOut,
-    responses={201: {"model": CustomerOut, "description": "A customer not synced before."}},
+    response_model=CustomerOut | CustomerBatchOut,
+    responses={
+        201: {"model": CustomerOut, "description": "A customer not synced before."},
+        200: {
+            "model": CustomerOut | CustomerBatchOut,
+            "description": "A customer synced before, or a batch (each with `created`).",
+        },
+    },
 )
 def sync_customer(
     account_id: UUID,
-    body: CustomerIn,
+    body: CustomerIn | CustomerBatchIn,
     caller: Caller,
     response: Response,
     bus: Bus,
     accounts: Accounts,
-) -> CustomerOut:
+) -> CustomerOut | CustomerBatchOut:
     """A customer synced from one of the account's products (S4): 201 when new, 200 when
-    the same product + phone + condition was synced before (idempotent)."""
+    the same product + phone + condition was synced before (idempotent).
+
+    Or a batch, ``{"customers": [...]}`` of 1 to 1,000: synced in one transaction, or none
+    of them when any is invalid (422, each problem at ``customers[i].field``); 200 with each
+    customer and whether it was new."""
     require_account_access(caller, account_id, accounts)
-    synced = bus.handle(customer_command(account_id, body, caller.actor))
-    response.status_code = 201 if synced.created else 200
-    return customer_out(synced)
+    if isinstance(body, CustomerBatchIn):
+        synced = bus.handle(customers_command(account_id, body, caller.actor))
+        return CustomerBatchOut(
+            synced=len(synced),
+            created=sum(s.created for s in synced),
+            customers=[customer_out(s) for s in synced],
+        )
+    one = bus.handle(customer_command(account_id, body, caller.actor))
+    response.status_code = 201 if one.created else 200
+    return customer_out(one)
 
 
 @router.get("/v1/accounts/{account_id}/customers", response_model=CustomerListOut)

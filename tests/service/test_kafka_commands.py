@@ -5,10 +5,12 @@ HTTP, one effect per ``command_id`` (the broker itself is tested in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from smsplat.api.kafka_commands import KafkaCommands
+from smsplat.domain.audience import customer_id
 
 from tests.service.world import World, world
 
@@ -24,6 +26,9 @@ class MemoryCommandLog:
 
     def record(self, command_id: str, outcome: dict[str, Any]) -> dict[str, Any]:
         return self.kept.setdefault(command_id, outcome)
+
+    def record_all(self, outcomes: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+        return [self.record(command_id, outcome) for command_id, outcome in outcomes]
 
 
 @pytest.fixture
@@ -106,3 +111,50 @@ def test_every_kafka_type_is_one_of_the_account_commands(w: World) -> None:
     outcome = kafka(w).handle(envelope("approve_template", account, {}))
     assert outcome["code"] == "validation_error"  # reviews are the operator's, over HTTP
     assert "send_mass" in outcome["detail"] and "sync_customer" in outcome["detail"]
+
+
+class SaveCounter:
+    """Counts the audience application's saves (each is one transaction)."""
+
+    def __init__(self, w: World) -> None:
+        self.count = 0
+        save = w.audience.save
+
+        def counted(*aggregates: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return save(*aggregates, **kwargs)
+
+        w.audience.save = counted
+
+
+def customer_sync(account: object, phone: str, **more: Any) -> dict[str, Any]:
+    return envelope("sync_customer", account, {"condition": "site_member", "phone": phone, **more})
+
+
+def test_S4_consecutive_customer_syncs_of_an_account_are_saved_as_one_batch(w: World) -> None:
+    account, other = w.account(), w.account()
+    entry, saves = kafka(w), SaveCounter(w)
+    commands = [customer_sync(account, n) for n in NUMBERS]
+    commands.append(customer_sync(other, NUMBERS[0]))  # another account: another batch
+    outcomes = list(entry.handle_many(commands))
+    assert [o["command_id"] for o in outcomes] == [c["command_id"] for c in commands]
+    assert all(o["ok"] and o["result"]["created"] for o in outcomes), outcomes
+    assert saves.count == 2  # one for the five of the first account, one for the other's
+    again = list(entry.handle_many(commands))  # delivered again: the same answers, no effect
+    assert again == outcomes and saves.count == 2
+
+
+def test_S4_a_bad_customer_sync_in_a_batch_is_answered_alone_and_the_rest_synced(
+    w: World,
+) -> None:
+    account = w.account()
+    commands = [customer_sync(account, NUMBERS[0]), customer_sync(account, "12345"),
+                customer_sync(account, NUMBERS[1]), {"not": "a command"}]  # fmt: skip
+    commands.insert(3, commands[2])  # the same command twice in a row: one effect, one answer
+    outcomes = list(kafka(w).handle_many(commands))
+    assert [o["ok"] for o in outcomes] == [True, False, True, True, False]
+    assert outcomes[1]["code"] == "invalid_phone" and outcomes[2] == outcomes[3]
+    for phone in NUMBERS[:2]:
+        assert (
+            w.audience.customer(customer_id(account, "site", phone, "site_member")).phone == phone
+        )

@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from smsplat.domain.audience import (
     MAX_CUSTOMER_NAME,
+    MAX_CUSTOMERS_PER_SYNC,
     OPT_OUT_LINE,
     Condition,
     Customer,
@@ -25,6 +26,7 @@ from smsplat.domain.audience import (
     opt_out_id,
     parse_condition,
     validate_customer,
+    validate_customers,
 )
 from smsplat.domain.errors import (
     DomainError,
@@ -373,3 +375,31 @@ def test_opt_out_text_is_bounded() -> None:
 def test_opt_out_ids_do_not_depend_on_uuid_spelling() -> None:
     account = uuid4()
     assert opt_out_id(account, PHONE) == opt_out_id(UUID(str(account).upper()), PHONE)
+
+
+# -- a batch of customers ---------------------------------------------------------------------
+
+
+def _typed(phone: object, condition: object = "site_member") -> dict[str, object]:
+    return {"condition": condition, "phone": phone, "product": "site", "name": None}
+
+
+def test_S4_a_batch_is_checked_whole_and_keeps_its_order() -> None:
+    checked = validate_customers([_typed("+86 138 1234 0010"), _typed("13812340011")])
+    assert [d.phone for d in checked] == ["13812340010", "13812340011"]
+
+
+def test_S4_a_batch_lists_every_problem_at_its_customer() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_customers([_typed("13812340010"), _typed("12345"), _typed("13812340011", "vip")])
+    assert [(p.field, p.code) for p in refused.value.problems] == [
+        ("customers[1].phone", "invalid_phone"),
+        ("customers[2].condition", "validation_error"),
+    ]
+
+
+@pytest.mark.parametrize("size", [0, MAX_CUSTOMERS_PER_SYNC + 1])
+def test_S4_a_batch_holds_one_to_a_thousand_customers(size: int) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_customers([_typed(f"139{n:08d}") for n in range(size)])
+    assert [p.field for p in refused.value.problems] == ["customers"]
