@@ -130,6 +130,15 @@ class AccountsApp(ContextApplication):
         return account.notification_states()
 
     def account(self, account_id: UUID) -> Account:
+        """The account as stored now, to read (``current``: every request authenticates
+        with it); commands change a copy of their own (``_update``)."""
+        account = self.current(account_id)
+        if account is None:
+            raise NotFound(f"No account {account_id}.")
+        assert isinstance(account, Account)
+        return account
+
+    def _loaded(self, account_id: UUID) -> Account:
         try:
             account: object = self.repository.get(account_id)
         except AggregateNotFoundError:
@@ -161,4 +170,4 @@ class AccountsApp(ContextApplication):
         return self.account(account_id).verification_phone
 
     def _update(self, account_id: UUID, decide: Callable[[Account], bool]) -> Account:
-        return update(self, lambda: self.account(account_id), decide)
+        return update(self, lambda: self._loaded(account_id), decide)

@@ -89,8 +89,11 @@ class TemplatesApp(ContextApplication):
         return template
 
     def usable(self, template_id: UUID, owner: UUID) -> Template:
-        """The approved template of ``owner`` that a send may use (T7), or a refusal."""
-        template = self.template(template_id, owner)
+        """The approved template of ``owner`` that a send may use (T7), or a refusal; as
+        stored now (``current``: every send reads it, none changes it)."""
+        template = self.current(template_id)
+        if not isinstance(template, Template) or template.account_id != str(owner):
+            raise NotFound(f"No template {template_id}.")
         template.require_usable()
         return template
 
