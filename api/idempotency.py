@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..commands.idempotency import ClaimOutcome, IdempotencyRecords, derived_id
 from .problems import problem_response
@@ -37,9 +38,28 @@ def scope_of(request: Request) -> str:
     return f"{caller}:{request.method}:{request.url.path}"
 
 
-class IdempotencyMiddleware(BaseHTTPMiddleware):
-    def __init__(self, app: object, store: IdempotencyRecords) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+class IdempotencyMiddleware:
+    """Requests without an ``Idempotency-Key`` (and reads) pass straight through, as plain
+    ASGI; a keyed state-changing request goes through ``KeyedRequests``."""
+
+    def __init__(self, app: ASGIApp, store: IdempotencyRecords) -> None:
+        self.app = app
+        self.keyed = KeyedRequests(app, store)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        keyed = (
+            scope["type"] == "http"
+            and scope["method"] in MUTATING
+            and any(name == b"idempotency-key" for name, _ in scope["headers"])
+        )
+        await (self.keyed if keyed else self.app)(scope, receive, send)
+
+
+class KeyedRequests(BaseHTTPMiddleware):
+    """A keyed request: claimed, run once, its response stored and replayed."""
+
+    def __init__(self, app: ASGIApp, store: IdempotencyRecords) -> None:
+        super().__init__(app)
         self.store = store
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -1,11 +1,15 @@
-"""Serving the API: uvicorn with deadlines for slow and idle clients, and a connection cap.
+"""Serving the API: uvicorn (httptools and uvloop) with deadlines for slow and idle clients,
+and a connection cap.
 
 uvicorn closes a keep-alive connection some seconds after a response, but a connection that
 never sends a complete request head is held forever: a trial left 200 idle and 51 dribbling
-("slowloris") connections open for good. ``GuardedH11Protocol`` gives every request head a
+("slowloris") connections open for good. ``GuardedHttpProtocol`` gives every request head a
 deadline from the moment the connection opens (or the previous response ends); trickling
 bytes does not extend it. Beyond ``max_connections`` uvicorn answers 503. Slow request
 bodies and TLS are the reverse proxy's to police (``infra/deploy/``).
+
+httptools (a C parser) and uvloop rather than h11 and asyncio's own loop: the event loop's
+share of a request is the largest single part of a verification code's CPU time (issue 17).
 """
 
 from __future__ import annotations
@@ -13,14 +17,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .settings import Settings
 
 
-class GuardedH11Protocol(H11Protocol):
+class GuardedHttpProtocol(HttpToolsProtocol):
     header_timeout = 10.0  # set from the settings by ``serve``
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -35,15 +38,18 @@ class GuardedH11Protocol(H11Protocol):
         self._cancel_head_deadline()
         super().connection_lost(exc)
 
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.conn.their_state is not h11.IDLE:  # a whole request head arrived
-            self._cancel_head_deadline()
+    def on_headers_complete(self) -> None:
+        self._cancel_head_deadline()  # a whole request head arrived
+        super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        if not self.transport.is_closing() and not self._serving():
             self._arm_head_deadline()  # the next request's head has its own deadline
+
+    def _serving(self) -> bool:
+        """Whether a request is being answered, or a pipelined one waits its turn."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
 
     def _arm_head_deadline(self) -> None:
         self._cancel_head_deadline()
@@ -56,17 +62,18 @@ class GuardedH11Protocol(H11Protocol):
 
     def _head_too_slow(self) -> None:
         self._head_deadline = None
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        if not self.transport.is_closing() and not self._serving():
             self.transport.close()
 
 
 def serve(app: Any, host: str, port: int, settings: Settings) -> None:
-    GuardedH11Protocol.header_timeout = settings.http_header_timeout_seconds
+    GuardedHttpProtocol.header_timeout = settings.http_header_timeout_seconds
     uvicorn.run(
         app,
         host=host,
         port=port,
-        http=GuardedH11Protocol,
+        http=GuardedHttpProtocol,
+        loop="uvloop",
         timeout_keep_alive=round(settings.http_keep_alive_seconds),
         limit_concurrency=settings.http_max_connections,
         backlog=2048,
