@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from ..domain.carrier_input import CarrierReceipt, ReceiptSettlement
+from ..domain.errors import QuotaConflict
 from ..domain.handover import DEFAULT_LEASE, BatchClaim, Handover
 from ..domain.ledger import Reference
 from ..domain.quota import QuotaPool
@@ -49,16 +50,65 @@ class SendLifecycle:
                 return send, claim
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
+    def claim_together(
+        self, claims: Mapping[UUID, str], worker: str
+    ) -> list[tuple[Send, BatchClaim]] | None:
+        """``claim_batch`` of several sends' next batch (send id → claim id), in one save;
+        None when a concurrent writer changed one of them first (claim them one by one)."""
+        wall_now = self.wall_clock.now()
+        at = self.quota.clock.now()
+        claimed = []
+        for send_id, claim_id in claims.items():
+            send = self.quota.send(send_id)
+            claim = send.claim_next_batch(claim_id, worker, at, wall_now + self.lease, wall_now)
+            claimed.append((send, claim))
+        changed = [send for send, _ in claimed if send.pending_events]
+        if changed and not self.quota.save_if_current(None, *changed):
+            return None
+        return claimed
+
+    def record_together(
+        self, claimed: Sequence[Send], answers: Mapping[UUID, Mapping[int, Sequence[Handover]]]
+    ) -> list[UUID]:
+        """``record_batches`` of several sends whose answers refund nothing, in one save, on
+        the sends as ``claim_together`` saved them (one changed since, by an early receipt,
+        makes the save fail on its version). Returns the sends left to record one by one:
+        those with a refund to make (their pool is saved with them), or all of them when a
+        concurrent writer changed one first."""
+        at = self.quota.clock.now()
+        alone: list[Send] = []
+        left: list[UUID] = []
+        for send in claimed:
+            send_id, batches = send.id, answers[send.id]
+            try:
+                refunds = any([send.record_batch(b, batches[b], at) for b in sorted(batches)])
+            except QuotaConflict:  # recorded by another worker meanwhile: one by one says so
+                refunds = True
+            if refunds:
+                left.append(send_id)
+            else:
+                alone.append(send)
+        if alone and not self.quota.save_if_current(None, *alone):
+            return list(answers)
+        return left
+
     def record_batch(self, send_id: UUID, batch: int, handovers: Sequence[Handover]) -> Send:
         """The carrier's answers for a claimed batch; refusals refunded with them (Q7)."""
         return self.record_batches(send_id, {batch: handovers})
 
     def record_batches(self, send_id: UUID, answers: Mapping[int, Sequence[Handover]]) -> Send:
         """The carrier's answers for claimed batches, in the order of the batches, in one
-        save; refusals refunded with them (Q7)."""
+        save; refusals refunded with them (Q7). Answers that refuse nothing are the send's
+        alone: the pool (which every acceptance of the account writes) is read only when
+        there is something to refund."""
         for _ in self.quota.attempts():
-            pool, send = self._load(send_id)
+            alone = self.quota.send(send_id)
             at = self.quota.clock.now()
+            if not any([alone.record_batch(b, answers[b], at) for b in sorted(answers)]):
+                if self.quota.save_if_current(None, alone):
+                    return alone
+                continue
+            pool, send = self._load(send_id)
             for batch in sorted(answers):
                 refunds = send.record_batch(batch, answers[batch], at)
                 refund_messages(pool, send, refunds, at)

@@ -25,13 +25,14 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.utils import get_topic
 
 from ..domain.errors import QuotaConflict
-from ..domain.handover import Handover
+from ..domain.handover import BatchClaim, Handover
 from ..domain.quota import QuotaPool
 from ..domain.recipient_limits import RATE_LIMITED
 from ..domain.sending import BATCH_SIZE, Send, message_id
@@ -85,14 +86,39 @@ class SendWorker:
         return self.tracking.position(NAME)
 
     def process(self, start: int, batch: Sequence[Notified]) -> None:
-        """Hand over what each event released, in order, moving the tracking row after each;
-        stop as soon as another worker has moved it (the next read starts from there)."""
+        """Hand over what each event released, in order, moving the tracking row after each
+        (after each run of business messages, handed over together); stop as soon as another
+        worker has moved it (the next read starts from there)."""
         done = start
-        for item in batch:
-            self._handle(item.event)
-            if not self.tracking.advance(NAME, done, item.position):
+        for run in _runs(batch):
+            if len(run) > 1:
+                self.hand_over_together([item.event.originator_id for item in run])
+            else:
+                self._handle(run[0].event)
+            if not self.tracking.advance(NAME, done, run[-1].position):
                 return
-            done = item.position
+            done = run[-1].position
+
+    def hand_over_together(self, send_ids: Sequence[UUID]) -> None:
+        """Sends of one batch each (business messages) handed over together: their claims in
+        one save, their messages in one carrier call, their answers in one save. A send this
+        cannot take so (another worker's claim, a concurrent change, a refund to make) goes
+        the one-by-one way, ``hand_over``, which is always right."""
+        claims = self._claim_ids()
+        wanted = {send_id: claims.setdefault(send_id, uuid4().hex) for send_id in send_ids}
+        claimed = self.lifecycle.claim_together(wanted, self.worker)
+        if claimed is None:
+            for send_id in send_ids:
+                self.hand_over(send_id)
+            return
+        ready = [(send, claim) for send, claim in claimed if claim.batch is not None]
+        answers = self._hand_over_together(ready)
+        for send_id in self.lifecycle.record_together([send for send, _ in ready], answers):
+            self._record(send_id, answers[send_id])
+        for send, claim in claimed:
+            claims.pop(send.id, None)
+            if claim.busy:  # another worker holds it: wait for it as one by one does
+                self.hand_over(send.id)
 
     def hand_over(self, send_id: UUID) -> None:
         """Hand every batch of a send to the carrier, in order, under claims of as many
@@ -111,12 +137,15 @@ class SendWorker:
                 return
             # the carrier may fail here: the claim id stays, so the retry is this claim again
             answers = self._hand_over_batches(send, claim.claimed)
-            try:
-                self.lifecycle.record_batches(send_id, answers)
-            except QuotaConflict:  # our lease ran out and another worker recorded them first
-                log.warning("batches %s of send %s were recorded by another worker",
-                            claim.claimed, send_id)  # fmt: skip
+            self._record(send_id, answers)
             claims.pop(send_id, None)  # recorded: the next batches are a new claim
+
+    def _record(self, send_id: UUID, answers: dict[int, list[Handover]]) -> None:
+        try:
+            self.lifecycle.record_batches(send_id, answers)
+        except QuotaConflict:  # our lease ran out and another worker recorded them first
+            log.warning("batches %s of send %s were recorded by another worker",
+                        sorted(answers), send_id)  # fmt: skip
 
     def _claim_ids(self) -> dict[UUID, str]:
         """This thread's claims still to record, by send. Kept across a failed attempt (the
@@ -131,31 +160,80 @@ class SendWorker:
         """Give the carrier, in one call, the claimed batches' messages still pending that
         are within the per-recipient limits (S9); the others fail with
         ``recipient_rate_limited`` and are refunded (Q7). The answers, batch by batch."""
+        return self._hand_over_together([(send, BatchClaim(batches.start, batches=len(batches)))])[
+            send.id
+        ]
+
+    def _hand_over_together(
+        self, claimed: Sequence[tuple[Send, BatchClaim]]
+    ) -> dict[UUID, dict[int, list[Handover]]]:
+        """``_hand_over_batches`` of several sends' claims: the per-recipient limits asked
+        once per category, the carrier once for all. The answers, by send and batch."""
         now = self.clock.now()
-        indices = [i for batch in batches for i in send.outgoing(batch)]
-        limited: set[int] = set()
-        if send.limit_category is not None:
-            ids = [(message_id(send.id, i), send.recipients[i]) for i in indices]
-            allowed = self.limits.admit(send.limit_category, ids, now)
-            limited = {i for i in indices if message_id(send.id, i) not in allowed}
-        outgoing = [i for i in indices if i not in limited]
-        extension = send.extension or ""  # the account's code after the source_addr
+        pending = {send.id: [i for b in claim.claimed for i in send.outgoing(b)]
+                   for send, claim in claimed}  # fmt: skip
+        allowed = self._within_limits([send for send, _ in claimed], pending, now)
+        outgoing = [(send, i) for send, _ in claimed for i in pending[send.id]
+                    if message_id(send.id, i) in allowed]  # fmt: skip
         messages = [
-            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text_of(i), extension)
-            for i in outgoing
-        ]
+            OutgoingMessage(message_id(send.id, i), send.recipients[i], send.text_of(i),
+                            send.extension or "")  # the account's code after the source_addr
+            for send, i in outgoing
+        ]  # fmt: skip
         answers = self.carrier.submit(messages, now) if messages else []
-        handovers = [Handover(i, None, RATE_LIMITED) for i in limited] + [
-            Handover(i, a.carrier_message_id, a.error)
-            for i, a in zip(outgoing, answers, strict=True)
-        ]
-        by_batch: dict[int, list[Handover]] = {batch: [] for batch in batches}
-        for handover in handovers:
-            by_batch[handover.index // BATCH_SIZE].append(handover)
+        handovers: dict[UUID, list[Handover]] = {send.id: [] for send, _ in claimed}
+        for send, _ in claimed:
+            handovers[send.id] += [Handover(i, None, RATE_LIMITED) for i in pending[send.id]
+                                   if message_id(send.id, i) not in allowed]  # fmt: skip
+        for (send, i), answer in zip(outgoing, answers, strict=True):
+            handovers[send.id].append(Handover(i, answer.carrier_message_id, answer.error))
+        by_batch: dict[UUID, dict[int, list[Handover]]] = {}
+        for send, claim in claimed:
+            mine = by_batch[send.id] = {batch: [] for batch in claim.claimed}
+            for handover in handovers[send.id]:
+                mine[handover.index // BATCH_SIZE].append(handover)
         return by_batch
+
+    def _within_limits(
+        self, sends: Sequence[Send], pending: dict[UUID, list[int]], now: datetime
+    ) -> set[str]:
+        """The message ids the per-recipient limits let through (S9), one ask per category;
+        a send with no category is not limited."""
+        allowed: set[str] = set()
+        asked: dict[str, list[tuple[str, str]]] = {}
+        for send in sends:
+            ids = [(message_id(send.id, i), send.recipients[i]) for i in pending[send.id]]
+            if send.limit_category is None:
+                allowed.update(m for m, _ in ids)
+            else:
+                asked.setdefault(send.limit_category, []).extend(ids)
+        for category, ids in asked.items():
+            allowed |= self.limits.admit(category, ids, now)
+        return allowed
 
     def _handle(self, event: Any) -> None:
         if isinstance(event, Send.Accepted | Send.SubmissionStarted):
             self.hand_over(event.originator_id)
         elif isinstance(event, QuotaPool.LowBalanceAlerted):
             self.alerts.hand_over(event, self.worker)
+
+
+def _runs(batch: Sequence[Notified]) -> list[list[Notified]]:
+    """``batch`` cut into runs: consecutive ``Send.Accepted`` of sends of one batch going
+    out at once (business messages, handed over together), and every other event alone."""
+    runs: list[list[Notified]] = []
+    for item in batch:
+        if _one_batch_now(item.event) and runs and _one_batch_now(runs[-1][-1].event):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _one_batch_now(event: Any) -> bool:
+    return (
+        isinstance(event, Send.Accepted)
+        and len(event.recipients) <= BATCH_SIZE
+        and event.scheduled_at is None
+        and event.review_due_at is None
+    )

@@ -5,6 +5,7 @@ refunds and cancellation, as the services decide them. HTTP's own contract is te
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from uuid import uuid4
 
@@ -236,3 +237,47 @@ def test_S5_a_worker_retrying_after_a_carrier_outage_resumes_its_own_claim_at_on
     worker.join(timeout=30)
     assert not stuck, "the retry waited for its own claim's lease"
     assert sorted(m.phone for m in w.carrier.given) == NUMBERS
+
+
+# -- business messages handed over together (issue 17) -----------------------------------------
+
+
+def codes(w: World, phones: list[str]) -> tuple[object, list[str]]:
+    account = w.account(units=1000)
+    template = w.template(account, type="business", kind=None, scenario="register", content=None)
+    sent = [
+        w.bus.handle(SendMessage(account, template, phone, {"code": "123456"}, "site", "a"))
+        for phone in phones
+    ]
+    return account, [str(s.send.id) for s in sent]
+
+
+def test_S5_business_messages_in_a_row_go_to_the_carrier_in_one_call_each_once(w: World) -> None:
+    _, sends = codes(w, NUMBERS)
+    assert w.hand_over_all() == len(NUMBERS)
+    assert w.carrier.calls == [len(NUMBERS)]  # one call for the ten sends
+    assert sorted(m.phone for m in w.carrier.given) == NUMBERS
+    for send_id in sends:
+        assert w.quota.send(uuid.UUID(send_id)).counts()["sending"] == 1
+    assert w.hand_over_all() == len(NUMBERS)  # followed again: nothing handed over twice
+
+
+def test_S5_Q7_a_refused_business_message_among_others_is_refunded_alone(w: World) -> None:
+    w.carrier.refuse = {NUMBERS[3]}
+    w.limits.over = {NUMBERS[5]}
+    account, sends = codes(w, NUMBERS)
+    w.hand_over_all()
+    counts = [w.quota.send(uuid.UUID(s)).counts() for s in sends]
+    assert [c["failed"] for c in counts] == [0, 0, 0, 1, 0, 1, 0, 0, 0, 0]
+    assert w.quota.balance(account).refunded_total == 2  # one refund each, no more
+    assert NUMBERS[5] not in [m.phone for m in w.carrier.given]  # over its limit: not given
+
+
+def test_S5_business_messages_retried_after_a_carrier_outage_go_out_once(w: World) -> None:
+    codes(w, NUMBERS[:4])
+    w.carrier.down = True
+    with pytest.raises(RuntimeError):
+        w.hand_over_all()
+    w.carrier.down = False
+    assert w.hand_over_all() == 4  # the worker's own claims, resumed at once
+    assert sorted(m.phone for m in w.carrier.given) == NUMBERS[:4]
