@@ -3,13 +3,13 @@ the dashboard, and what the scheduler and the settlement timer are next due to d
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..adapters.sql import SqlDatabase
 from ..domain.sending import MessageStatus
+from . import message_daily
 from .read_model import db_time, from_db_time, maybe_db_time
 
 STATUSES = [s.value for s in MessageStatus]
@@ -168,21 +168,29 @@ class SendQueries:
         return [r[0] for r in rows]
 
     def dashboard(self, account_id: str) -> Dashboard:
+        """Messages by status, by Beijing day and by product; success rate; units. Read from
+        ``message_daily`` (a row per day, template and product, kept with the sends), so it
+        costs the same with a million messages as with ten."""
         rows = self._read(
-            "SELECT day, product, status, COUNT(*), SUM(units) FROM messages "
-            "WHERE account_id = %s GROUP BY day, product, status ORDER BY day, product, status",
+            f"SELECT day, product, {', '.join(message_daily.FIGURES)} FROM message_daily "
+            "WHERE account_id = %s ORDER BY day, product",
             [account_id],
         )
         by_status: dict[str, int] = dict.fromkeys(STATUSES, 0)
-        days: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
-        products: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+        days: dict[str, dict[str, int]] = {}
+        products: dict[str, dict[str, int]] = {}
         charged = refunded = 0
-        for day, product, status, count, units in rows:
-            by_status[status] += int(count)
-            days[day][status] += int(count)
-            products[product or "none"][status] += int(count)
-            charged += int(units)
-            refunded += int(units) if status == "failed" else 0
+        for day, product, *figures in rows:
+            counts = dict(zip(STATUSES, (int(f) for f in figures[:5]), strict=True))
+            if not any(counts.values()):  # a cancelled send's day keeps a row of zeros
+                continue
+            named = str(product) if product != message_daily.NONE else "none"
+            for status, count in counts.items():
+                by_status[status] += count
+                days.setdefault(str(day), dict.fromkeys(STATUSES, 0))[status] += count
+                products.setdefault(named, dict.fromkeys(STATUSES, 0))[status] += count
+            charged += int(figures[5])
+            refunded += int(figures[6])
         settled = by_status["success"] + by_status["failed"] + by_status["unknown"]
         return Dashboard(
             by_status=by_status,

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from smsplat.projections import message_daily
 from smsplat.projections.message_statistics import MessageStatistics
+from smsplat.projections.send_queries import STATUSES, SendQueries
 
 from tests.e2e.helpers import BEIJING, assert_problem, auth
 from tests.e2e.sending_helpers import (
@@ -336,6 +337,20 @@ def assert_whole_days_agree(api: Api, account_id: str) -> None:
         one_day = figures.counted(account_id, group_by, datetime(2026, 3, 3, tzinfo=BEIJING),
                              datetime(2026, 3, 4, tzinfo=BEIJING))  # fmt: skip
         assert figures.daily(account_id, group_by, date(2026, 3, 3), date(2026, 3, 3)) == one_day
+    # the dashboard reads the daily table too: the same days, products and totals
+    board = SendQueries(api.container.db).dashboard(account_id)
+    days = figures.counted(account_id, "day", None, None)
+    assert [(d["day"], {s: d[s] for s in STATUSES}) for d in board.by_day] == [
+        (key, f.counts) for key, f in days.groups
+    ]
+    products = figures.counted(account_id, "product", None, None)
+    assert [{s: p[s] for s in STATUSES} for p in board.by_product] == [
+        f.counts for _, f in products.groups
+    ]
+    assert board.by_status == days.totals.counts
+    assert (board.units_charged, board.units_refunded) == (
+        days.totals.units_charged, days.totals.units_refunded
+    )  # fmt: skip
 
 
 def _row(g: dict[str, Any]) -> tuple[Any, ...]:
