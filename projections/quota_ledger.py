@@ -56,6 +56,11 @@ class QuotaLedgerReadModel:
         tx.execute(
             "CREATE INDEX IF NOT EXISTS quota_ledger_account_at ON quota_ledger (account_id, at)"
         )
+        # a page of one kind (refunds only, say) reads its own entries, not every entry's
+        tx.execute(
+            "CREATE INDEX IF NOT EXISTS quota_ledger_account_kind "
+            "ON quota_ledger (account_id, kind, sequence)"
+        )
         unit_totals.create_table(tx)
 
     def drop_tables(self, tx: Tx) -> None:

@@ -259,24 +259,23 @@ class SendsReadModel:
         )
 
     def _recount(self, tx: Tx, send_id: str) -> None:
+        """The send's figures recounted from its messages, in one read: by status, the count,
+        the units (those of failed messages are refunded) and the oldest hand-over (that of
+        the oldest message still with the carrier sets when it expires, Q8)."""
         counts = dict.fromkeys(STATUSES, 0)
-        for status, count in tx.execute(
-            "SELECT status, COUNT(*) FROM messages WHERE send_id = %s GROUP BY status",
+        refunded, oldest = 0, None
+        for status, count, units, submitted in tx.execute(
+            "SELECT status, COUNT(*), COALESCE(SUM(units), 0), MIN(submitted_at) FROM messages "
+            "WHERE send_id = %s GROUP BY status",
             (send_id,),
         ):
             counts[status] = int(count)
-        oldest = tx.execute(
-            "SELECT MIN(submitted_at) FROM messages WHERE send_id = %s AND status = 'sending'",
-            (send_id,),
-        )[0][0]
+            refunded = int(units) if status == "failed" else refunded
+            oldest = submitted if status == "sending" else oldest
         expiry = db_time(from_db_time(oldest) + UNKNOWN_AFTER, tx.dialect) if oldest else None
         status = (
             "submitting" if counts["pending"] else "submitted" if counts["sending"] else "completed"
         )
-        refunded = tx.execute(
-            "SELECT COALESCE(SUM(units), 0) FROM messages WHERE send_id = %s AND status = 'failed'",
-            (send_id,),
-        )[0][0]
         tx.execute(
             "UPDATE sends SET status = %s, pending = %s, sending = %s, success = %s, "
             "failed = %s, unknown = %s, units_refunded = %s, next_expiry = %s "
