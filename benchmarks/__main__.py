@@ -1,13 +1,14 @@
-"""``python -m benchmarks [quota|sending|campaigns|smpp|webhooks|exports|console]``: run the
-benchmarks and print their figures."""
+"""``python -m benchmarks [performance|quota|sending|campaigns|smpp|webhooks|exports|console]``:
+run the benchmarks and print their figures."""
 
 from __future__ import annotations
 
 import sys
 
-from . import campaigns, console, exports, quota, sending, smpp, webhooks
+from . import campaigns, console, exports, performance, quota, sending, smpp, webhooks
 
 SUITES = {
+    "performance": performance.run,
     "quota": quota.run,
     "sending": sending.run,
     "campaigns": campaigns.run,

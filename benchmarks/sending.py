@@ -36,19 +36,24 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self, url: str, extra_env: dict[str, str] | None = None) -> None:
+    """``smsplat serve`` on a free port; ``split``: as deployed (``infra/deploy/``), the API
+    alone (``serve --api-only``) beside a ``projections run`` and a ``worker`` process."""
+
+    def __init__(
+        self, url: str, extra_env: dict[str, str] | None = None, split: bool = False
+    ) -> None:
         self.port = _free_port()
         env = {**os.environ, "SMS_DATABASE_URL": url, "SMS_OPERATOR_TOKEN": OPERATOR,
                "SMS_CARRIER_TOKEN": CARRIER, "SMS_POSTGRES_POOL_SIZE": "20",
                **(extra_env or {})}  # fmt: skip
         env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING", "serve",
-             "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        serve = ["serve", "--port", str(self.port), *(["--api-only"] if split else [])]
+        self.proc = _smsplat(serve, env)
+        self.helpers = (
+            [_smsplat(["projections", "run"], env), _smsplat(["worker"], env)] if split else []
+        )
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a busy machine creates the tables slowly
         while True:
             try:
                 if httpx.get(f"{self.base}/v1/health").status_code == 200:
@@ -60,15 +65,29 @@ class Service:
             time.sleep(0.2)
 
     def peak_rss_mb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        """The peak resident memory of the service's largest process."""
+        return max(_peak_rss_mb(proc.pid) for proc in [self.proc, *self.helpers])
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
+        for proc in [self.proc, *self.helpers]:
+            proc.terminate()
+        for proc in [self.proc, *self.helpers]:
+            proc.wait(30)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _smsplat(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "smsplat.api.cli", "--log-level", "WARNING", *args],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def _api(client: httpx.Client, method: str, path: str, token: str, body: Any = None) -> Any:
