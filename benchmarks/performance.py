@@ -203,7 +203,7 @@ def _write_side(url: str, baseline: dict[str, float]) -> None:
               svc.peak_rss_mb() <= 300)  # fmt: skip
     finally:
         svc.stop()
-    split = Service(url, split=True)
+    split = Service(url, {"SMS_POSTGRES_POOL_SIZE": "8"}, split=True)
     try:
         _verification_codes(split, url, baseline, "as deployed")
         _line("    peak resident memory, largest process", split.peak_rss_mb(), "MB",

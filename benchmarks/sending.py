@@ -49,8 +49,9 @@ class Service:
         env.pop("SMS_SIMULATION", None)  # the system clock: receipts come 3 real seconds later
         serve = ["serve", "--port", str(self.port), *(["--api-only"] if split else [])]
         self.proc = _smsplat(serve, env)
+        few = {**env, "SMS_POSTGRES_POOL_SIZE": "4"}  # each application has its own pool
         self.helpers = (
-            [_smsplat(["projections", "run"], env), _smsplat(["worker"], env)] if split else []
+            [_smsplat(["projections", "run"], few), _smsplat(["worker"], few)] if split else []
         )
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 180  # a busy machine creates the tables slowly
