@@ -100,7 +100,8 @@ class CommandConsumer:
                     answered += 1
             except Exception:
                 # a failure, not a refusal (the database is down, ...): come back to it
-                consumer.seek(partition, records[answered].offset)
+                if answered < len(records):
+                    consumer.seek(partition, records[answered].offset)
                 for later, rest in batches[n + 1 :]:
                     consumer.seek(later, rest[0].offset)
                 producer_.flush()
