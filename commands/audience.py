@@ -77,7 +77,7 @@ class AudienceApp(ContextApplication):
         for attempt in range(MAX_ATTEMPTS):
             known = self._known(account_id, batch) if attempt else {}
             decided = self._decided(account_id, batch, known, actor)
-            changed = {id(c): c for c, _ in decided if c.pending_events}
+            changed = {c.id: c for c, _ in decided if c.pending_events}  # one save each
             if not changed or saved(self, *changed.values()):
                 return decided
         raise KeptChanging("the customers kept changing concurrently")

@@ -181,17 +181,19 @@ class SendWorker:
             for send, i in outgoing
         ]  # fmt: skip
         answers = self.carrier.submit(messages, now) if messages else []
-        handovers: dict[UUID, list[Handover]] = {send.id: [] for send, _ in claimed}
-        for send, _ in claimed:
-            handovers[send.id] += [Handover(i, None, RATE_LIMITED) for i in pending[send.id]
-                                   if message_id(send.id, i) not in allowed]  # fmt: skip
+        by_batch: dict[UUID, dict[int, list[Handover]]] = {
+            send.id: {batch: [] for batch in claim.claimed} for send, claim in claimed
+        }
+
+        def answered(send: Send, handover: Handover) -> None:
+            by_batch[send.id][handover.index // BATCH_SIZE].append(handover)
+
+        for send, _ in claimed:  # over a limit: failed at once (and refunded, Q7)
+            for i in pending[send.id]:
+                if message_id(send.id, i) not in allowed:
+                    answered(send, Handover(i, None, RATE_LIMITED))
         for (send, i), answer in zip(outgoing, answers, strict=True):
-            handovers[send.id].append(Handover(i, answer.carrier_message_id, answer.error))
-        by_batch: dict[UUID, dict[int, list[Handover]]] = {}
-        for send, claim in claimed:
-            mine = by_batch[send.id] = {batch: [] for batch in claim.claimed}
-            for handover in handovers[send.id]:
-                mine[handover.index // BATCH_SIZE].append(handover)
+            answered(send, Handover(i, answer.carrier_message_id, answer.error))
         return by_batch
 
     def _within_limits(
