@@ -13,12 +13,12 @@ from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
 from ..domain.accounts import Account
-from .read_model import db_time, from_db_time, timestamp_type
+from .read_model import EachEvent, db_time, from_db_time, timestamp_type
 
 PAGE_LIMIT = 200
 
 
-class AccountDirectoryReadModel:
+class AccountDirectoryReadModel(EachEvent):
     name = "account_directory"
     application = "accounts"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
 from ..domain.quota import QuotaPool
-from .read_model import db_time, from_db_time, timestamp_type
+from .read_model import EachEvent, db_time, from_db_time, timestamp_type
 
 
-class AlertsReadModel:
+class AlertsReadModel(EachEvent):
     name = "alerts"
     application = "quota"
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
 from ..domain.audience import Condition, Customer, OptOut, parse_condition
-from .read_model import db_time, from_db_time, timestamp_type
+from .read_model import EachEvent, db_time, from_db_time, timestamp_type
 
 IN_LIST_CHUNK = 1000  # phones per IN (...) list
 WHOLE_SET_LIMIT = 5000  # an account with at most this many opt-outs is read whole
@@ -23,7 +23,7 @@ CUSTOMER_COLUMNS = "customer_id, account_id, condition, phone, product, name, sy
 OPT_OUT_COLUMNS = "account_id, phone, source, text, opted_out_at"
 
 
-class CustomersReadModel:
+class CustomersReadModel(EachEvent):
     name = "customers"
     application = "audience"
     table = "customers"
@@ -61,7 +61,7 @@ class CustomersReadModel:
             )
 
 
-class OptOutsReadModel:
+class OptOutsReadModel(EachEvent):
     name = "opt_outs"
     application = "audience"
     table = "opt_outs"

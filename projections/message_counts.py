@@ -2,17 +2,13 @@
 sends read model keeps in the same transaction as the ``messages`` rows it counts, so the
 metrics read a few dozen rows instead of grouping a table of millions on every scrape.
 
-Each change of ``messages`` is described as moves (``MessageMoves``): the rows about to change
-are counted where they are (by status, reason and product, through the ``messages_send``
-index of the send), and those counts are taken from there and added where the rows go.
+A batch of events adds, per (status, reason, product), how many of the messages it touched are
+there after it less how many were before (``send_rows.py``).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from ..adapters.sql import SqlDatabase, Tx
 
@@ -46,47 +42,6 @@ def create_table(tx: Tx) -> None:
 
 def drop_table(tx: Tx) -> None:
     tx.execute("DROP TABLE IF EXISTS message_counts")
-
-
-@dataclass
-class MessageMoves:
-    """The count changes of one event, written once at its end (``save``)."""
-
-    changes: Counter[CountKey] = field(default_factory=Counter)
-
-    def added(self, status: str, product: str | None, count: int) -> None:
-        self.changes[(status, NONE, product or NONE)] += count
-
-    def leaving(self, tx: Tx, where: str, params: Sequence[Any]) -> list[tuple[CountKey, int]]:
-        """Count the messages matching ``where`` out of their places; returns them."""
-        rows = tx.execute(
-            "SELECT status, COALESCE(reason, ''), COALESCE(product, ''), COUNT(*) "
-            f"FROM messages WHERE {where} GROUP BY status, reason, product",
-            params,
-        )
-        leaving = [((str(s), str(r), str(p)), int(n)) for s, r, p, n in rows]
-        for key, count in leaving:
-            self.changes[key] -= count
-        return leaving
-
-    def moving(
-        self, tx: Tx, where: str, params: Sequence[Any], status: str, reason: str | None
-    ) -> None:
-        """The messages matching ``where`` are about to take ``status`` (and ``reason``, or
-        keep theirs)."""
-        for (_, old_reason, product), count in self.leaving(tx, where, params):
-            self.changes[(status, reason or old_reason, product)] += count
-
-    def save(self, tx: Tx) -> None:
-        changed = [(*key, n) for key, n in sorted(self.changes.items()) if n]
-        if changed:
-            tx.executemany(
-                "INSERT INTO message_counts (status, reason, product, count) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (status, reason, product) "
-                "DO UPDATE SET count = message_counts.count + excluded.count",
-                changed,
-            )
-        self.changes.clear()
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,19 @@ current figures per account.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
-from ..domain.ledger import Balance, EntryKind, Reference
+from ..commands.ports import Notified
+from ..domain.ledger import Balance, EntryKind, LedgerEntry, Reference
 from ..domain.quota import QuotaPool, entry_from_event
 from . import unit_totals
-from .read_model import db_time, from_db_time, timestamp_type
+from .message_counts import NONE
+from .read_model import db_time, from_db_time, select_in, timestamp_type
 
 FIGURES = ("available", "locked", "purchased_total", "charged_total", "refunded_total")
 
@@ -68,73 +72,93 @@ class QuotaLedgerReadModel:
         tx.execute("DROP TABLE IF EXISTS quota_ledger")
         tx.execute("DROP TABLE IF EXISTS quota_balances")
 
-    def apply(self, tx: Tx, event: Any, position: int) -> None:
-        dialect = tx.dialect
-        if isinstance(event, QuotaPool.Opened):
-            tx.execute(
-                "INSERT INTO quota_balances (pool_id, account_id, available, locked, "
-                "purchased_total, charged_total, refunded_total, updated_at, position) "
-                "VALUES (%s, %s, 0, 0, 0, 0, 0, %s, %s)",
-                (
-                    str(event.originator_id),
-                    event.account_id,
-                    db_time(event.timestamp, dialect),
-                    position,
-                ),
+    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
+        """Each pool's balance read once, moved entry by entry here, written once; the
+        entries and the unit totals written in one statement each."""
+        d = tx.dialect
+        events = [n.event for n in batch]
+        opened = {str(e.originator_id) for e in events if isinstance(e, QuotaPool.Opened)}
+        balances: dict[str, tuple[str, Balance]] = {
+            str(r[0]): (str(r[1]), Balance(*(int(f) for f in r[2:])))
+            for r in select_in(
+                tx,
+                f"SELECT pool_id, account_id, {', '.join(FIGURES)} FROM quota_balances "
+                "WHERE pool_id",
+                (str(e.originator_id) for e in events if isinstance(e, QuotaPool.EntryRecorded)),
             )
-        elif isinstance(event, QuotaPool.EntryRecorded):
-            rows = tx.execute(
-                "SELECT account_id, available, locked, purchased_total, charged_total, "
-                "refunded_total FROM quota_balances WHERE pool_id = %s",
-                (str(event.originator_id),),
+        }  # fmt: skip
+        moved: dict[str, tuple[object, int]] = {}  # pool -> (updated_at, position)
+        entries: list[tuple[Any, ...]] = []
+        totals: Counter[tuple[str, str]] = Counter()
+        for item in batch:
+            event, pool_id = item.event, str(item.event.originator_id)
+            if isinstance(event, QuotaPool.Opened):
+                balances[pool_id] = (event.account_id, Balance(0, 0, 0, 0, 0))
+                moved[pool_id] = (event.timestamp, item.position)
+            elif isinstance(event, QuotaPool.EntryRecorded):
+                account_id, balance = balances[pool_id]
+                entry = entry_from_event(event, account_id)
+                after = balance.after(entry.kind, entry.units, entry.from_lock)
+                balances[pool_id] = (account_id, after)
+                moved[pool_id] = (entry.at, item.position)
+                entries.append(_entry_row(entry, account_id, after, item.position, d))
+                totals[(entry.kind.value, entry.product or NONE)] += entry.units
+        self._save(tx, opened, balances, moved, entries, totals)
+
+    def _save(
+        self,
+        tx: Tx,
+        opened: set[str],
+        balances: dict[str, tuple[str, Balance]],
+        moved: dict[str, tuple[Any, int]],
+        entries: list[tuple[Any, ...]],
+        totals: Counter[tuple[str, str]],
+    ) -> None:
+        d = tx.dialect
+        rows = [
+            (*_figures(balances[pool][1]), db_time(at, d), position, pool, balances[pool][0])
+            for pool, (at, position) in sorted(moved.items())
+        ]
+        if opened:
+            tx.executemany(
+                "INSERT INTO quota_balances (available, locked, purchased_total, "
+                "charged_total, refunded_total, updated_at, position, pool_id, account_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [r for r in rows if r[7] in opened],
             )
-            account_id, *figures = rows[0]
-            entry = entry_from_event(event, account_id)
-            after = Balance(*figures).after(entry.kind, entry.units, entry.from_lock)
-            tx.execute(
+        if len(opened) < len(rows):
+            tx.executemany(
+                "UPDATE quota_balances SET available = %s, locked = %s, purchased_total = %s, "
+                "charged_total = %s, refunded_total = %s, updated_at = %s, position = %s "
+                "WHERE pool_id = %s",
+                [r[:8] for r in rows if r[7] not in opened],
+            )
+        if entries:
+            tx.executemany(
                 "INSERT INTO quota_ledger (entry_id, account_id, sequence, at, kind, units, "
                 "available_change, available_after, locked_after, purchased_after, "
                 "charged_after, refunded_after, reference_type, reference_id, related_type, "
                 "related_id, product, actor, position) VALUES "
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    entry.entry_id,
-                    account_id,
-                    entry.sequence,
-                    db_time(entry.at, dialect),
-                    entry.kind.value,
-                    entry.units,
-                    entry.available_change,
-                    after.available,
-                    after.locked,
-                    after.purchased_total,
-                    after.charged_total,
-                    after.refunded_total,
-                    entry.reference.type,
-                    entry.reference.id,
-                    entry.related.type if entry.related else None,
-                    entry.related.id if entry.related else None,
-                    entry.product,
-                    entry.actor,
-                    position,
-                ),
+                entries,
             )
-            unit_totals.add(tx, entry.kind.value, entry.product, entry.units)
-            tx.execute(
-                "UPDATE quota_balances SET available = %s, locked = %s, purchased_total = %s, "
-                "charged_total = %s, refunded_total = %s, updated_at = %s, position = %s "
-                "WHERE pool_id = %s",
-                (
-                    after.available,
-                    after.locked,
-                    after.purchased_total,
-                    after.charged_total,
-                    after.refunded_total,
-                    db_time(entry.at, dialect),
-                    position,
-                    str(event.originator_id),
-                ),
-            )
+        unit_totals.add_all(tx, totals)
+
+
+def _figures(b: Balance) -> tuple[int, ...]:
+    return (b.available, b.locked, b.purchased_total, b.charged_total, b.refunded_total)
+
+
+def _entry_row(
+    entry: LedgerEntry, account_id: str, after: Balance, position: int, dialect: str
+) -> tuple[Any, ...]:
+    related = entry.related
+    return (
+        entry.entry_id, account_id, entry.sequence, db_time(entry.at, dialect),
+        entry.kind.value, entry.units, entry.available_change, *_figures(after),
+        entry.reference.type, entry.reference.id, related.type if related else None,
+        related.id if related else None, entry.product, entry.actor, position,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""What a read model is: named tables, fed one event at a time inside the follower's transaction."""
+"""What a read model is: named tables, fed a batch of events inside the follower's transaction
+(one event at a time, unless it reads and writes a batch's rows together: ``EachEvent``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ..adapters.sql import Tx
+from ..commands.ports import Notified
 
 
 class ReadModel(Protocol):
@@ -18,9 +21,38 @@ class ReadModel(Protocol):
 
     def drop_tables(self, tx: Tx) -> None: ...
 
-    def apply(self, tx: Tx, event: Any, position: int) -> None:
-        """Apply one stored domain event (``position`` is its notification id)."""
+    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
+        """Apply stored domain events in order (each ``position`` is its notification id)."""
         ...
+
+
+class EachEvent:
+    """A read model's ``apply_batch`` as its ``apply`` of each event in turn."""
+
+    def apply(self, tx: Tx, event: Any, position: int) -> None:
+        raise NotImplementedError
+
+    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
+        for item in batch:
+            self.apply(tx, item.event, item.position)
+
+
+CHUNK = 900  # values per IN (...) on SQLite, under its limit of bound parameters
+
+
+def select_in(tx: Tx, sql: str, values: Iterable[object], tail: str = "") -> list[tuple[Any, ...]]:
+    """``sql`` ends in ``WHERE … column``: the rows whose column is one of ``values`` (then
+    ``tail``), in one query on PostgreSQL and in chunks on SQLite."""
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return []
+    if tx.dialect == "postgres":
+        return tx.execute(f"{sql} = ANY(%s) {tail}", (wanted,))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        rows += tx.execute(f"{sql} IN ({', '.join(['%s'] * len(chunk))}) {tail}", chunk)
+    return rows
 
 
 def timestamp_type(dialect: str) -> str:

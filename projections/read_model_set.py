@@ -71,8 +71,6 @@ class ReadModelSet:
                         # `start`: the events between are not in it, so leave it for a re-read.
                         continue
                     tracking.advance(tx, model.name, current, last)
-                    for item in batch:
-                        if item.position > current:
-                            model.apply(tx, item.event, item.position)
+                    model.apply_batch(tx, [item for item in batch if item.position > current])
         except tracking.StaleTracking:
             return  # another follower did it; the next read starts from there

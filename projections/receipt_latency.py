@@ -9,11 +9,9 @@ unknown after 72 hours never had one. A table made beside older data starts from
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..adapters.sql import SqlDatabase, Tx
-from .read_model import from_db_time
 
 # upper bounds in seconds, up to the 72 hours after which a message is unknown (Q8)
 BOUNDS: tuple[float, ...] = (1, 5, 10, 30, 60, 300, 900, 1800, 3600, 21600, 86400, 259200)
@@ -34,32 +32,6 @@ def drop_table(tx: Tx) -> None:
 def bucket_of(seconds: float) -> int:
     """The index of the first bound at or above ``seconds`` (``len(BOUNDS)``: above all)."""
     return next((i for i, bound in enumerate(BOUNDS) if seconds <= bound), len(BOUNDS))
-
-
-def observe(tx: Tx, send_id: str, indices: Sequence[int], at: object) -> None:
-    """Count the receipts of the send's messages ``indices`` arriving ``at``: each of those
-    still awaiting one (``sending``), from its hand-over. Runs before they change status."""
-    if not indices:
-        return
-    marks = ", ".join(["%s"] * len(indices))
-    rows = tx.execute(
-        "SELECT submitted_at FROM messages WHERE send_id = %s AND status = 'sending' "
-        f"AND idx IN ({marks}) AND submitted_at IS NOT NULL",
-        (send_id, *indices),
-    )
-    arrived = from_db_time(at)
-    buckets: dict[int, tuple[int, float]] = {}
-    for (submitted,) in rows:
-        seconds = max((arrived - from_db_time(submitted)).total_seconds(), 0.0)
-        count, total = buckets.get(bucket_of(seconds), (0, 0.0))
-        buckets[bucket_of(seconds)] = (count + 1, total + seconds)
-    if buckets:
-        tx.executemany(
-            "INSERT INTO receipt_latency (bucket, count, seconds) VALUES (%s, %s, %s) "
-            "ON CONFLICT (bucket) DO UPDATE SET count = receipt_latency.count + excluded.count, "
-            "seconds = receipt_latency.seconds + excluded.seconds",
-            [(b, n, s) for b, (n, s) in sorted(buckets.items())],
-        )
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,30 @@
 """Send and message read models: send status with counts, per-message status (queried in
 ``send_queries.py``).
 
-``messages`` has one row per recipient (written in one statement per event); after each event
-the send's counts are recounted from its rows (an indexed GROUP BY), so they never drift from
-the messages they count.
+``messages`` has one row per recipient. A batch of events is applied to the rows it names,
+read into memory at once (``send_rows.py``): each message's change of status moves its send's
+counts and refunded units with it, so the counts are those of the rows they count, and each
+table is written once per batch instead of a dozen times per event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..adapters.sql import Tx
+from ..commands.ports import Notified
 from ..domain.sending import (
     OPTED_OUT,
-    UNKNOWN_AFTER,
     Send,
     message_id,
     waiting_state,
 )
 from . import message_counts, message_daily, receipt_latency
-from .message_counts import MessageMoves
-from .message_daily import SendFigures
-from .read_model import add_column, db_time, from_db_time, maybe_db_time, timestamp_type
-from .send_queries import STATUSES
+from .read_model import add_column, timestamp_type
+from .send_rows import MessageRow, SendRow, SendRows
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -84,207 +85,186 @@ class SendsReadModel:
         tx.execute("DROP TABLE IF EXISTS sends")
 
     def apply(self, tx: Tx, event: Any, position: int) -> None:
-        send_id = str(event.originator_id)
-        at = db_time(event.timestamp, tx.dialect)
-        moves = MessageMoves()  # the message counts' changes, saved once the rows changed
-        before = SendFigures.of(tx, send_id)
-        self._apply(tx, event, send_id, at, moves)
-        moves.save(tx)
-        SendFigures.change(tx, before, SendFigures.of(tx, send_id))
+        self.apply_batch(tx, [Notified(position, event)])
 
-    def _apply(self, tx: Tx, event: Any, send_id: str, at: object, moves: MessageMoves) -> None:
-        if isinstance(event, Send.Accepted):
-            self._accepted(tx, event, at)
-            moves.added("pending", event.product, len(event.recipients))
+    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
+        """Read the rows the batch names, apply its events to them in order, write them."""
+        events = [n.event for n in batch if isinstance(n.event, APPLIED)]
+        if not events:
             return
+        rows = SendRows()
+        rows.load(tx, *_wanted(events))
+        for event in events:
+            send_id = str(event.originator_id)
+            if isinstance(event, Send.Accepted):
+                self._accepted(rows, event)
+            elif send_id in rows.sends:
+                self._apply(rows, rows.sends[send_id], event)
+        rows.save(tx)
+
+    def _apply(self, rows: SendRows, send: SendRow, event: Any) -> None:
+        at: datetime = event.timestamp
         if isinstance(event, Send.Rescheduled):
-            tx.execute(
-                "UPDATE sends SET scheduled_at = %s WHERE send_id = %s",
-                (db_time(event.scheduled_at, tx.dialect), send_id),
-            )
-            self._waiting(tx, send_id)
+            send.scheduled_at = event.scheduled_at
+            _waiting(send)
             return
         if isinstance(event, Send.ProviderReviewPassed):
-            tx.execute("UPDATE sends SET review_passed = 1 WHERE send_id = %s", (send_id,))
-            self._waiting(tx, send_id)
+            send.review_passed = True
+            _waiting(send)
             return
         if isinstance(event, Send.Cancelled):
-            tx.execute(
-                "UPDATE sends SET status = 'cancelled', cancel_reason = %s, units_locked = 0, "
-                "pending = 0, due_at = NULL, goes_out_at = NULL WHERE send_id = %s",
-                (event.reason, send_id),
-            )
-            moves.leaving(tx, "send_id = %s", (send_id,))
-            tx.execute("DELETE FROM messages WHERE send_id = %s", (send_id,))
+            send.status, send.cancel_reason, send.units_locked = "cancelled", event.reason, 0
+            send.pending, send.due_at, send.goes_out_at = 0, None, None
+            rows.cancel(send.send_id)
             return
         if isinstance(event, Send.SubmissionStarted):
-            self._started(tx, event, at, moves)
+            self._started(rows, send, event, at)
         elif isinstance(event, Send.BatchSubmitted):
-            self._messages(tx, send_id, [i for i, _ in event.sent], "sending", at, moves,
-                           only_from=("pending",), submitted=True)  # fmt: skip
             for index, carrier_id in event.sent:
-                tx.execute(
-                    "UPDATE messages SET carrier_message_id = %s WHERE message_id = %s",
-                    (carrier_id, message_id(event.originator_id, index)),
-                )
+                for m in rows.messages_of(send.send_id, [index]):
+                    m.carrier_message_id = carrier_id
+                    rows.changed(m)
+            sent = [i for i, _ in event.sent]
+            _move(rows, send, sent, "sending", at, only_from=("pending",), submitted=True)
             for index, reason in event.failed:
-                failing = message_id(event.originator_id, index)
-                moves.moving(tx, "message_id = %s AND status = 'pending'", (failing,), "failed",
-                             reason)  # fmt: skip
-                tx.execute(
-                    "UPDATE messages SET status = 'failed', reason = %s, submitted_at = %s, "
-                    "final_at = %s WHERE message_id = %s AND status = 'pending'",
-                    (reason, at, at, message_id(event.originator_id, index)),
-                )
+                for m in rows.messages_of(send.send_id, [index]):
+                    if m.status == "pending":  # refused by the carrier at hand-over
+                        _set(send, m, "failed", reason)
+                        m.submitted_at = m.final_at = at
+                        rows.changed(m)
         elif isinstance(event, Send.ReceiptsRecorded):
-            receipt_latency.observe(tx, send_id, [*event.delivered, *event.failed], at)
-            self._messages(tx, send_id, event.delivered, "success", at, moves)
-            self._messages(tx, send_id, event.failed, "failed", at, moves,
-                           reason="delivery_failed")  # fmt: skip
+            _observe_latency(rows, send, [*event.delivered, *event.failed], at)
+            _move(rows, send, event.delivered, "success", at)
+            _move(rows, send, event.failed, "failed", at, reason="delivery_failed")
         elif isinstance(event, Send.MessagesExpired):
-            self._messages(tx, send_id, event.indices, "unknown", at, moves,
-                           reason="no_receipt_in_72h")  # fmt: skip
-        else:
-            return
-        self._recount(tx, send_id)
+            _move(rows, send, event.indices, "unknown", at, reason="no_receipt_in_72h")
+        # the send's status follows its messages' (its expiry is read once they are written)
+        send.status = "submitting" if send.pending else "submitted" if send.sending else "completed"
+        rows.recounted.add(send.send_id)
 
-    def _accepted(self, tx: Tx, event: Send.Accepted, at: object) -> None:
+    def _accepted(self, rows: SendRows, event: Send.Accepted) -> None:
         send_id = str(event.originator_id)
-        total = len(event.recipients)
         each = _units_each(event)
         units = sum(each)
         waits = event.scheduled_at is not None or event.review_due_at is not None
-        scheduled, review = (
-            db_time(t, tx.dialect) if t else None for t in (event.scheduled_at, event.review_due_at)
-        )
-        tx.execute(
-            "INSERT INTO sends (send_id, account_id, template_id, type, kind, product, status, "
-            "total, units_per_message, units_charged, units_refunded, pending, sending, "
-            "success, failed, unknown, text, created_at, next_expiry, units_locked, "
-            "scheduled_at, review_due_at, goes_out_at) VALUES "
-            "(%s, %s, %s, %s, %s, %s, 'submitting', %s, %s, %s, 0, %s, 0, 0, 0, 0, %s, %s, NULL, "
-            "%s, %s, %s, %s)",
-            (
-                send_id, event.account_id, event.template_id, event.type, event.kind,
-                event.product, total, event.units_per_message, 0 if waits else units, total,
-                event.text, at, units if waits else 0, scheduled, review, at,
-            ),
+        at = event.timestamp
+        send = SendRow(
+            send_id, event.account_id, event.template_id, event.product, at, "submitting",
+            event.units_per_message, 0 if waits else units, 0, len(event.recipients), 0, 0, 0,
+            0, None, units if waits else 0, event.scheduled_at, event.review_due_at, False, at,
+            None, None, event.type, event.kind, len(event.recipients), event.text,
         )  # fmt: skip
         if waits:
-            self._waiting(tx, send_id)
-        day = event.timestamp.astimezone(BEIJING).date().isoformat()
-        tx.executemany(
-            "INSERT INTO messages (message_id, send_id, idx, account_id, phone, status, units, "
-            "product, day, created_at, planned_units) "
-            "VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
-            [
-                (
-                    message_id(event.originator_id, i), send_id, i, event.account_id, phone,
-                    0 if waits else each[i], event.product, day, at, each[i],
-                )
-                for i, phone in enumerate(event.recipients)
-            ],
-        )  # fmt: skip
-
-    def _waiting(self, tx: Tx, send_id: str) -> None:
-        """Status, due time and expected time of a send still waiting (S6, S8)."""
-        scheduled, review, passed, created = tx.execute(
-            "SELECT scheduled_at, review_due_at, review_passed, created_at FROM sends "
-            "WHERE send_id = %s",
-            (send_id,),
-        )[0]
-        state = waiting_state(
-            from_db_time(created), maybe_db_time(scheduled), maybe_db_time(review), bool(passed)
-        )
-        tx.execute(
-            "UPDATE sends SET status = %s, due_at = %s, goes_out_at = %s WHERE send_id = %s",
-            (
-                state.status.value,
-                db_time(state.due_at, tx.dialect),
-                db_time(state.goes_out_at, tx.dialect),
-                send_id,
-            ),
-        )
+            _waiting(send)
+        day = at.astimezone(BEIJING).date().isoformat()
+        messages = [
+            MessageRow(message_id(event.originator_id, i), send_id, i, "pending",
+                       0 if waits else each[i], event.product, None, None, None, None, each[i],
+                       event.account_id, phone, day, at)
+            for i, phone in enumerate(event.recipients)
+        ]  # fmt: skip
+        rows.add_send(send, messages)
 
     def _started(
-        self, tx: Tx, event: Send.SubmissionStarted, at: object, moves: MessageMoves
+        self, rows: SendRows, send: SendRow, event: Send.SubmissionStarted, at: datetime
     ) -> None:
         """The lock became a charge: every message costs its units but the skipped ones,
         which fail at once (opted out since acceptance) and cost nothing."""
-        send_id = str(event.originator_id)
-        tx.execute(
-            "UPDATE messages SET units = COALESCE(planned_units, (SELECT units_per_message "
-            "FROM sends WHERE send_id = %s)) WHERE send_id = %s",
-            (send_id, send_id),
-        )
-        if event.skipped:
-            marks = ", ".join(["%s"] * len(event.skipped))
-            moves.moving(tx, f"send_id = %s AND idx IN ({marks})", (send_id, *event.skipped),
-                         "failed", OPTED_OUT)  # fmt: skip
-            tx.execute(
-                "UPDATE messages SET status = 'failed', reason = %s, units = 0, "
-                f"submitted_at = %s, final_at = %s WHERE send_id = %s AND idx IN ({marks})",
-                (OPTED_OUT, at, at, send_id, *event.skipped),
-            )
-        tx.execute(
-            "UPDATE sends SET status = 'submitting', units_locked = 0, due_at = NULL, "
-            "goes_out_at = %s, units_charged = (SELECT COALESCE(SUM(units), 0) FROM messages "
-            "WHERE send_id = %s) WHERE send_id = %s",
-            (at, send_id, send_id),
-        )
+        messages = rows.messages_of(send.send_id, sorted(rows.messages.get(send.send_id, {})))
+        skipped = set(event.skipped)
+        for m in messages:
+            m.units = send.units_per_message if m.planned_units is None else m.planned_units
+            if m.idx in skipped:
+                _set(send, m, "failed", OPTED_OUT)
+                m.units, m.submitted_at, m.final_at = 0, at, at
+            rows.changed(m)
+        send.status, send.units_locked, send.due_at, send.goes_out_at = "submitting", 0, None, at
+        send.units_charged = sum(m.units for m in messages)
+        send.units_refunded = sum(m.units for m in messages if m.status == "failed")
 
-    def _messages(
-        self,
-        tx: Tx,
-        send_id: str,
-        indices: list[int],
-        status: str,
-        at: object,
-        moves: MessageMoves,
-        only_from: tuple[str, ...] = ("pending", "sending"),
-        submitted: bool = False,
-        reason: str | None = None,
-    ) -> None:
-        if not indices:
-            return
-        stamp = "submitted_at = %s" if submitted else "final_at = %s"
-        placeholders = ", ".join(["%s"] * len(indices))
-        states = ", ".join(["%s"] * len(only_from))
-        moves.moving(tx, f"send_id = %s AND status IN ({states}) AND idx IN ({placeholders})",
-                     (send_id, *only_from, *indices), status, reason)  # fmt: skip
-        tx.execute(
-            f"UPDATE messages SET status = %s, reason = COALESCE(%s, reason), {stamp} "
-            f"WHERE send_id = %s AND status IN ({states}) AND idx IN ({placeholders})",
-            (status, reason, at, send_id, *only_from, *indices),
-        )
 
-    def _recount(self, tx: Tx, send_id: str) -> None:
-        """The send's figures recounted from its messages, in one read: by status, the count,
-        the units (those of failed messages are refunded) and the oldest hand-over (that of
-        the oldest message still with the carrier sets when it expires, Q8)."""
-        counts = dict.fromkeys(STATUSES, 0)
-        refunded, oldest = 0, None
-        for status, count, units, submitted in tx.execute(
-            "SELECT status, COUNT(*), COALESCE(SUM(units), 0), MIN(submitted_at) FROM messages "
-            "WHERE send_id = %s GROUP BY status",
-            (send_id,),
-        ):
-            counts[status] = int(count)
-            refunded = int(units) if status == "failed" else refunded
-            oldest = submitted if status == "sending" else oldest
-        expiry = db_time(from_db_time(oldest) + UNKNOWN_AFTER, tx.dialect) if oldest else None
-        status = (
-            "submitting" if counts["pending"] else "submitted" if counts["sending"] else "completed"
-        )
-        tx.execute(
-            "UPDATE sends SET status = %s, pending = %s, sending = %s, success = %s, "
-            "failed = %s, unknown = %s, units_refunded = %s, next_expiry = %s "
-            "WHERE send_id = %s",
-            (
-                status, counts["pending"], counts["sending"], counts["success"],
-                counts["failed"], counts["unknown"], int(refunded), expiry, send_id,
-            ),
-        )  # fmt: skip
+APPLIED = (
+    Send.Accepted, Send.Rescheduled, Send.ProviderReviewPassed, Send.Cancelled,
+    Send.SubmissionStarted, Send.BatchSubmitted, Send.ReceiptsRecorded, Send.MessagesExpired,
+)  # fmt: skip
+WHOLE = (Send.Cancelled, Send.SubmissionStarted)  # events about every message of their send
+
+
+def _wanted(events: list[Any]) -> tuple[set[str], set[str], list[str]]:
+    """The sends a batch names but does not accept, those of them whose every message it
+    changes, and the other messages it names."""
+    accepted = {str(e.originator_id) for e in events if isinstance(e, Send.Accepted)}
+    sends, whole, messages = set(), set(), []
+    for e in events:
+        send_id = str(e.originator_id)
+        if send_id in accepted:
+            continue
+        sends.add(send_id)
+        if isinstance(e, WHOLE):
+            whole.add(send_id)
+        for index in _indices(e):
+            messages.append(message_id(e.originator_id, index))
+    return sends, whole, messages
+
+
+def _indices(event: Any) -> list[int]:
+    if isinstance(event, Send.BatchSubmitted):
+        return [i for i, _ in event.sent] + [i for i, _ in event.failed]
+    if isinstance(event, Send.ReceiptsRecorded):
+        return [*event.delivered, *event.failed]
+    if isinstance(event, Send.MessagesExpired):
+        return list(event.indices)
+    return []
+
+
+def _waiting(send: SendRow) -> None:
+    """Status, due time and expected time of a send still waiting (S6, S8)."""
+    state = waiting_state(send.created_at, send.scheduled_at, send.review_due_at,
+                          send.review_passed)  # fmt: skip
+    send.status, send.due_at, send.goes_out_at = state.status.value, state.due_at, state.goes_out_at
+
+
+def _move(
+    rows: SendRows,
+    send: SendRow,
+    indices: list[int],
+    status: str,
+    at: datetime,
+    only_from: tuple[str, ...] = ("pending", "sending"),
+    submitted: bool = False,
+    reason: str | None = None,
+) -> None:
+    """The send's messages ``indices`` still in ``only_from`` take ``status`` (and
+    ``reason``, or keep theirs), stamped ``at``."""
+    for m in rows.messages_of(send.send_id, indices):
+        if m.status not in only_from:
+            continue
+        _set(send, m, status, reason or m.reason)
+        if submitted:
+            m.submitted_at = at
+        if status != "sending":
+            m.final_at = at
+        rows.changed(m)
+
+
+def _set(send: SendRow, m: MessageRow, status: str, reason: str | None) -> None:
+    """One message changes status: its send's counts and refunded units follow."""
+    _count(send, m, -1)
+    m.status, m.reason = status, reason
+    _count(send, m, 1)
+
+
+def _count(send: SendRow, m: MessageRow, sign: int) -> None:
+    setattr(send, m.status, getattr(send, m.status) + sign)
+    if m.status == "failed":
+        send.units_refunded += sign * m.units
+
+
+def _observe_latency(rows: SendRows, send: SendRow, indices: list[int], at: datetime) -> None:
+    """Count the receipts of those of ``indices`` still awaiting one, from their hand-over."""
+    for m in rows.messages_of(send.send_id, indices):
+        if m.status == "sending" and m.submitted_at is not None:
+            rows.observe_latency(max((at - m.submitted_at).total_seconds(), 0.0))
 
 
 def _units_each(event: Send.Accepted) -> list[int]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
 from ..domain.templates import Template, TemplateStatus
-from .read_model import db_time, from_db_time, timestamp_type
+from .read_model import EachEvent, db_time, from_db_time, timestamp_type
 
 COLUMNS = (
     "template_id, account_id, type, kind, scenario, signature, content, status, reasons, "
@@ -19,7 +19,7 @@ COLUMNS = (
 )
 
 
-class TemplateListReadModel:
+class TemplateListReadModel(EachEvent):
     name = "templates"
     application = "templates"
     table = "template_list"

@@ -4,10 +4,11 @@ entry, so the metrics never sum the ledger itself."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..adapters.sql import SqlDatabase, Tx
-from .message_counts import NONE, table_exists
+from .message_counts import table_exists
 
 
 def create_table(tx: Tx) -> None:
@@ -30,13 +31,16 @@ def drop_table(tx: Tx) -> None:
     tx.execute("DROP TABLE IF EXISTS quota_unit_totals")
 
 
-def add(tx: Tx, kind: str, product: str | None, units: int) -> None:
-    tx.execute(
-        "INSERT INTO quota_unit_totals (kind, product, units) VALUES (%s, %s, %s) "
-        "ON CONFLICT (kind, product) DO UPDATE SET units = quota_unit_totals.units + "
-        "excluded.units",
-        (kind, product or NONE, units),
-    )
+def add_all(tx: Tx, units: Mapping[tuple[str, str], int]) -> None:
+    """Add ``units`` by (kind, product; ``NONE`` for none)."""
+    changed = [(kind, product, n) for (kind, product), n in sorted(units.items()) if n]
+    if changed:
+        tx.executemany(
+            "INSERT INTO quota_unit_totals (kind, product, units) VALUES (%s, %s, %s) "
+            "ON CONFLICT (kind, product) DO UPDATE SET units = quota_unit_totals.units + "
+            "excluded.units",
+            changed,
+        )
 
 
 @dataclass(frozen=True)

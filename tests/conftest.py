@@ -108,8 +108,8 @@ def clock() -> SimulatedClock:
 
 
 @contextmanager
-def running_container(url: str, clock: SimulatedClock) -> Iterator[Container]:
-    c = make_container(url, clock)
+def running_container(url: str, clock: SimulatedClock, **overrides: Any) -> Iterator[Container]:
+    c = make_container(url, clock, **overrides)
     try:
         yield c
     finally:

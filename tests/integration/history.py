@@ -72,6 +72,11 @@ def dump_read_models(c: Container) -> dict[str, list[tuple[object, ...]]]:
         "template_list": "SELECT * FROM template_list ORDER BY template_id",
         "account_directory": "SELECT * FROM account_directory ORDER BY account_id",
         "message_daily": "SELECT * FROM message_daily ORDER BY account_id, day, template_id",
+        "sends": "SELECT * FROM sends ORDER BY send_id",
+        "messages": "SELECT * FROM messages ORDER BY message_id",
+        "message_counts": "SELECT * FROM message_counts ORDER BY status, reason, product",
+        "receipt_latency": "SELECT * FROM receipt_latency ORDER BY bucket",
+        "quota_unit_totals": "SELECT * FROM quota_unit_totals ORDER BY kind, product",
     }
     with c.db.reading() as tx:
         return {name: tx.execute(sql) for name, sql in tables.items()}

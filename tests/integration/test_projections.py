@@ -9,14 +9,25 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from eventsourcing.utils import get_topic
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.adapters.log_follower import LogFollower
 from smsplat.adapters.sql import PostgresDatabase
+from smsplat.commands.command_types import (
+    CancelSend,
+    RecordReceipts,
+    RescheduleSend,
+    SendMassSend,
+    SendMessage,
+)
 from smsplat.commands.ports import Notified
+from smsplat.commands.receipts import read_receipt
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.quota import QuotaPool
+from smsplat.domain.sending import message_id
 from smsplat.infra.bootstrap import Container
 from smsplat.projections.alerts import AlertsReadModel
 from smsplat.projections.ledger_audit import audit_ledger
@@ -24,8 +35,14 @@ from smsplat.projections.quota_ledger import QuotaLedgerReadModel
 from smsplat.projections.read_model_set import ReadModelSet
 from smsplat.projections.templates import TemplateListReadModel
 
-from tests.conftest import make_container
-from tests.integration.history import dump_read_models, random_history, random_template_history
+from tests.conftest import make_container, running_container
+from tests.integration.history import (
+    dump_read_models,
+    funded_account,
+    random_history,
+    random_template_history,
+)
+from tests.integration.test_sending_flow import MASS, approved_template
 
 # Random histories charge the pools straight (tests/integration/history.py), with no sends.
 pytestmark = pytest.mark.pool_only_ledger
@@ -175,3 +192,75 @@ def test_Q12_a_batch_read_before_a_rebuild_does_not_skip_events(any_container: C
     after_race = dump_read_models(c)["template_list"]
     c.read_models.rebuild()  # an undisturbed rebuild
     assert after_race == dump_read_models(c)["template_list"]
+
+
+def _counted(rows: dict[str, list[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+    """The rows, but a count of no messages: one event at a time leaves a row at 0 for
+    every (status, reason, product) a message passed through, a batch only for those
+    its messages were in before or are in after."""
+    return {**rows, "message_counts": [r for r in rows["message_counts"] if r[3] != 0]}
+
+
+def _every_kind_of_send(c: Container) -> None:
+    """Sends of every course (tests/integration/test_sending_flow.py has them one by one):
+    delivered, failed, refused at hand-over, silent until unknown, a code, a scheduled send
+    moved, one cancelled, a marketing send skipping a number opted out while it waited, and a
+    receipt twice and one for a message never given."""
+    clock = c.clock
+    assert isinstance(clock, SimulatedClock)
+    account = funded_account(c, size=1000)
+    notice = approved_template(c, account, MASS)
+    marketing = approved_template(c, account, {**MASS, "kind": "marketing"})
+    code = approved_template(
+        c, account, {"type": "business", "scenario": "register", "signature": "花店"}
+    )
+    numbers = [f"1381234{n:04d}" for n in range(5, 45)]
+    numbers += ["13800000001", "13800000002", "13800000003"]  # fail, silent, refused
+    mass = c.bus.handle(SendMassSend(account, notice, Numbers(numbers), None, "site", "a"))
+    for n in range(3):
+        c.bus.handle(SendMessage(account, code, f"1391234{n:04d}", {"code": "1234"}, None, "a"))
+    soon = clock.now() + timedelta(hours=2)
+    moved = c.bus.handle(SendMassSend(account, notice, Numbers(numbers[:4]), None, None, "a",
+                                      scheduled_at=soon))  # fmt: skip
+    c.bus.handle(RescheduleSend(moved.send.id, soon + timedelta(hours=1), "a"))
+    dropped = c.bus.handle(SendMassSend(account, notice, Numbers(numbers[4:6]), None, "site",
+                                        "a", scheduled_at=soon))  # fmt: skip
+    c.bus.handle(CancelSend(dropped.send.id, "a"))
+    waiting = c.bus.handle(SendMassSend(account, marketing, Numbers(numbers[10:14]), None,
+                                        "site", "a", scheduled_at=soon))  # fmt: skip
+    c.audience.opt_out(account, numbers[11], "reply", "TD")
+    c.due_work.run()
+    clock.advance(10)
+    c.due_work.run()
+    first = message_id(mass.send.id, 0)
+    receipts = [{"message_id": first, "status": "delivered"},
+                {"message_id": message_id(mass.send.id, 999), "status": "failed"}]  # fmt: skip
+    c.bus.handle(RecordReceipts([read_receipt(r) for r in receipts]))
+    clock.advance(4 * 3600)
+    c.due_work.run()
+    clock.advance(10)
+    c.due_work.run()
+    assert c.quota.send(waiting.send.id).message_status(1).value == "failed"
+    clock.advance(73 * 3600)
+    c.due_work.run()  # Q8: the silent ones unknown
+    assert c.quota.send(mass.send.id).counts()["unknown"] == 1
+
+
+def test_Q12_read_models_fed_an_event_at_a_time_equal_those_fed_whole_batches(
+    store_url: str, clock: SimulatedClock
+) -> None:
+    """Q12: the sends read model reads a batch's rows at once and moves them in memory
+    (projections/send_rows.py), the ledger a pool's balance once a batch: a history applied
+    one event per batch and rebuilt in batches of 10,000 gives the same rows, every count
+    and figure included."""
+    with running_container(store_url, clock, projection_batch_size=1) as c:
+        _every_kind_of_send(c)
+        c.read_models.catch_up()
+        one_by_one = _counted(dump_read_models(c))
+        assert one_by_one["messages"] and one_by_one["receipt_latency"]
+        statuses = {row[5] for row in one_by_one["messages"]}
+        assert statuses == {"success", "failed", "unknown"}
+    with running_container(store_url, clock, projection_batch_size=10_000) as c:
+        c.read_models.rebuild()
+        assert _counted(dump_read_models(c)) == one_by_one
+        assert audit_ledger(c.quota, c.ledger).ok
