@@ -281,3 +281,30 @@ def test_S5_business_messages_retried_after_a_carrier_outage_go_out_once(w: Worl
     w.carrier.down = False
     assert w.hand_over_all() == 4  # the worker's own claims, resumed at once
     assert sorted(m.phone for m in w.carrier.given) == NUMBERS[:4]
+
+
+def test_S10_Q7_receipts_for_many_sends_settle_together_and_refund_each_failure_once(
+    w: World,
+) -> None:
+    """Deliveries of many sends are saved together (``record_receipts_together``); a failure
+    is settled on its own with its refund; a send not ours, or named twice, is ignored."""
+    account, sends = codes(w, NUMBERS)
+    w.hand_over_all()
+    ids = [message_id(uuid.UUID(s), 0) for s in sends]
+    lines: list[ReceiptLine] = [ReportedReceipt(m, "delivered") for m in ids[:8]]
+    lines += [
+        ReportedReceipt(ids[8], "failed"),
+        ReportedReceipt(ids[9], "delivered"),
+        ReportedReceipt(ids[9], "delivered"),  # the carrier repeats itself
+        ReportedReceipt(message_id(uuid4(), 0), "delivered"),  # no send of ours
+    ]
+    outcome = w.bus.handle(RecordReceipts(lines))
+    assert [a.outcome for a in outcome.answers] == ["recorded"] * 10 + ["ignored"] * 2
+    assert outcome.refunded_units == 1 and outcome.duplicates == 1
+    counts = [w.quota.send(uuid.UUID(s)).counts() for s in sends]
+    assert [c["success"] for c in counts] == [1] * 8 + [0, 1]
+    assert counts[8]["failed"] == 1
+    assert w.quota.balance(account).refunded_total == 1
+    again = w.bus.handle(RecordReceipts(lines))
+    assert [a.outcome for a in again.answers] == ["ignored"] * 12
+    assert again.refunded_units == 0 and w.quota.balance(account).refunded_total == 1
