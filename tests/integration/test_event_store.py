@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.adapters.postgres_event_store import LockedInsertRecorder
 from smsplat.domain.errors import NotFound
 from smsplat.domain.ledger import Reference
 from smsplat.infra.bootstrap import build
@@ -117,3 +120,49 @@ def test_the_simulated_clock_resumes_where_it_was_after_a_restart(sqlite_url: st
         assert again.clock.now() == moved
     finally:
         again.close()
+
+
+def test_a_reader_tailing_the_log_while_many_save_skips_no_event(pg_url: str) -> None:
+    """Each save is one statement that takes the events table's lock inside the database
+    (adapters/postgres_event_store.py), so notification ids still commit in order: a reader
+    that always asks for what comes after the last id it saw, while eight threads save,
+    sees every event stored. Without the lock a lower id commits after a higher one has been
+    read, and the reader passes over it for good."""
+    c = make_container(pg_url, SimulatedClock(START))
+    assert isinstance(c.templates.recorder, LockedInsertRecorder)  # every application's
+    recorder = LockedInsertRecorder(c.templates.recorder.datastore, events_table_name="probes")
+    recorder.create_table()
+    saving = 8
+    done = threading.Event()
+    seen: list[int] = []
+
+    def save(worker: int) -> None:
+        for n in range(150):
+            event = StoredEvent(uuid4(), 1, "probe.Saved", f"{worker}.{n}".encode())
+            recorder.insert_events([event])
+
+    def tail() -> None:
+        last = 0
+        while True:
+            finished = done.is_set()
+            found = recorder.select_notifications(start=last + 1, limit=1000)
+            seen.extend(n.id for n in found)
+            last = found[-1].id if found else last
+            if finished and not found:
+                return
+
+    try:
+        reader = threading.Thread(target=tail)
+        reader.start()
+        writers = [threading.Thread(target=save, args=(w,)) for w in range(saving)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+        done.set()
+        reader.join(timeout=120)
+        stored = [n.id for n in recorder.select_notifications(start=None, limit=10**6)]
+        assert len(stored) == saving * 150
+        assert seen == stored
+    finally:
+        c.close()
