@@ -51,15 +51,18 @@ class SendLifecycle:
         raise QuotaBusy(f"Send {send_id} is under heavy concurrent use; try again.")
 
     def claim_together(
-        self, claims: Mapping[UUID, str], worker: str
+        self, claims: Mapping[UUID, str], worker: str, accepted: Sequence[Send.Accepted] = ()
     ) -> list[tuple[Send, BatchClaim]] | None:
         """``claim_batch`` of several sends' next batch (send id → claim id), in one save;
-        None when a concurrent writer changed one of them first (claim them one by one)."""
+        None when a concurrent writer changed one of them first (claim them one by one).
+        A send whose ``Accepted`` event is given (the log follower just read it) is made
+        from it instead of being loaded: if it changed since, the save fails on its version."""
         wall_now = self.wall_clock.now()
         at = self.quota.clock.now()
+        known = {event.originator_id: event for event in accepted}
         claimed = []
         for send_id, claim_id in claims.items():
-            send = self.quota.send(send_id)
+            send = _made_by(known[send_id]) if send_id in known else self.quota.send(send_id)
             claim = send.claim_next_batch(claim_id, worker, at, wall_now + self.lease, wall_now)
             claimed.append((send, claim))
         changed = [send for send, _ in claimed if send.pending_events]
@@ -220,6 +223,13 @@ class SendLifecycle:
         stale send beside a fresh pool could ask the pool for a lock already charged)."""
         pool = self.quota.pool_for(self.quota.account_of(send_id))
         return pool, self.quota.send(send_id)
+
+
+def _made_by(accepted: Send.Accepted) -> Send:
+    """The send as its first event made it (version 1)."""
+    send = accepted.mutate(None)
+    assert isinstance(send, Send)
+    return send
 
 
 def refund_messages(pool: QuotaPool, send: Send, indices: Sequence[int], at: datetime) -> None:

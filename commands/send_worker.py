@@ -92,21 +92,22 @@ class SendWorker:
         done = start
         for run in _runs(batch):
             if len(run) > 1:
-                self.hand_over_together([item.event.originator_id for item in run])
+                self.hand_over_together([item.event for item in run])
             else:
                 self._handle(run[0].event)
             if not self.tracking.advance(NAME, done, run[-1].position):
                 return
             done = run[-1].position
 
-    def hand_over_together(self, send_ids: Sequence[UUID]) -> None:
+    def hand_over_together(self, accepted: Sequence[Send.Accepted]) -> None:
         """Sends of one batch each (business messages) handed over together: their claims in
         one save, their messages in one carrier call, their answers in one save. A send this
         cannot take so (another worker's claim, a concurrent change, a refund to make) goes
         the one-by-one way, ``hand_over``, which is always right."""
         claims = self._claim_ids()
+        send_ids = [event.originator_id for event in accepted]
         wanted = {send_id: claims.setdefault(send_id, uuid4().hex) for send_id in send_ids}
-        claimed = self.lifecycle.claim_together(wanted, self.worker)
+        claimed = self.lifecycle.claim_together(wanted, self.worker, accepted)
         if claimed is None:
             for send_id in send_ids:
                 self.hand_over(send_id)

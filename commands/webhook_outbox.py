@@ -52,6 +52,7 @@ TEMPLATE_TOPICS = [get_topic(e) for e in (Template.PreScreened, Template.Approve
                                            Template.Rejected)]  # fmt: skip
 REPLY_TOPICS = [get_topic(ReceivedReply.Received)]
 KEPT_SENDS = 200  # sends kept as they stood after the last event seen
+KEPT_ACCOUNTS = 100_000  # the accounts of the sends accepted last (a few MB)
 
 
 class LogOutbox:
@@ -100,15 +101,22 @@ class WebhookOutbox(LogOutbox):
         super().__init__(webhooks, outbox)
         self.quota = quota
         self._sends: OrderedDict[UUID, Send] = OrderedDict()
+        # whose each send is, from its Accepted read in the log before its other events: a
+        # code's events would otherwise each load the send to learn it
+        self._accounts: OrderedDict[UUID, str] = OrderedDict()
 
     def _account_of(self, event: Any) -> str | None:
         if isinstance(event, QuotaPool.LowBalanceAlerted):
             pool: object = self.quota.repository.get(event.originator_id)
             return pool.account_id if isinstance(pool, QuotaPool) else None
         if isinstance(event, Send.Accepted):
+            self._accounts[event.originator_id] = event.account_id
+            while len(self._accounts) > KEPT_ACCOUNTS:
+                self._accounts.popitem(last=False)
             return event.account_id
         if isinstance(event, Send.Event):
-            return str(self.quota.account_of(event.originator_id))
+            known = self._accounts.get(event.originator_id)
+            return known or str(self.quota.account_of(event.originator_id))
         return None
 
     def _told(self, event: Any, account: str) -> list[WebhookEvent]:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from smsplat.adapters.clock import SimulatedClock
+from smsplat.adapters.recipient_window import RecipientWindow
 from smsplat.commands.command_types import PlanMassSend, SendMassSend, SendMessage
 from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.sending import message_id
@@ -99,3 +100,20 @@ def test_S9_a_retried_batch_gets_the_same_decisions(any_container: Container) ->
     again = window.admit("marketing", batch, now + timedelta(seconds=1))
     assert first == again == {"m0", "m1", "m2"}
     assert window.admit("marketing", [("m3", PHONE)], now) == set()
+
+
+def test_S9_one_hand_over_of_many_codes_to_one_number_lets_ten_through(
+    any_container: Container,
+) -> None:
+    """S9: the limits are counted once for a whole hand-over; its own messages to one number
+    count against each other, in order, and a retry of it gets the same decisions."""
+    window = RecipientWindow(any_container.db)
+    now = any_container.clock.now()
+    other = "13900000000"
+    messages = [(f"m{n}", PHONE) for n in range(12)] + [(f"o{n}", other) for n in range(3)]
+    allowed = window.admit("verification", messages, now)
+    assert allowed == {f"m{n}" for n in range(10)} | {"o0", "o1", "o2"}
+    assert window.admit("verification", messages, now) == allowed  # the same answers
+    later = [("m12", PHONE), ("o3", other)]
+    assert window.admit("verification", later, now + timedelta(minutes=1)) == {"o3"}
+    assert window.would_fail("verification", [PHONE, other], now) == [PHONE]
