@@ -37,6 +37,27 @@ class EachEvent:
             self.apply(tx, item.event, item.position)
 
 
+class Statements:
+    """A batch's writes in order, consecutive runs of one statement sent together
+    (``executemany``, pipelined on PostgreSQL): for read models that never read back."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        self._sql = ""
+        self._rows: list[Sequence[Any]] = []
+
+    def add(self, sql: str, params: Sequence[Any]) -> None:
+        if sql != self._sql:
+            self.flush()
+            self._sql = sql
+        self._rows.append(params)
+
+    def flush(self) -> None:
+        if self._rows:
+            self.tx.executemany(self._sql, self._rows)
+            self._rows = []
+
+
 CHUNK = 900  # values per IN (...) on SQLite, under its limit of bound parameters
 
 

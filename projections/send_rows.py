@@ -137,6 +137,9 @@ class SendRows:
     cancelled: set[str] = field(default_factory=set)  # sends whose messages are gone
     recounted: set[str] = field(default_factory=set)  # sends whose expiry is read again
     latency: dict[int, tuple[int, float]] = field(default_factory=dict)
+    # every (status, reason, product) a message left or entered, so that its row exists as
+    # it would had the events come one a batch (at 0, if they all left it again)
+    counted: set[tuple[str, str, str]] = field(default_factory=set)
     _figures_before: dict[str, tuple[tuple[str, str, str, str], tuple[int, ...]]] = field(
         default_factory=dict
     )
@@ -171,12 +174,17 @@ class SendRows:
         self.new_sends.add(send.send_id)
         self.messages[send.send_id] = {m.idx: m for m in messages}
         self.new_messages.update(m.message_id for m in messages)
+        self.counted.update(m.count_key() for m in messages)
 
     def messages_of(self, send_id: str, indices: Iterable[int]) -> list[MessageRow]:
         """Those of the messages ``indices`` the send has (each once, in order)."""
         of_send = self.messages.get(send_id, {})
         found = (of_send.get(i) for i in dict.fromkeys(indices))
         return [m for m in found if m is not None]
+
+    def moved(self, before: tuple[str, str, str], after: tuple[str, str, str]) -> None:
+        if before != after:
+            self.counted.update((before, after))
 
     def changed(self, message: MessageRow) -> None:
         self.changed_messages.add(message.message_id)
@@ -185,6 +193,7 @@ class SendRows:
         """The send's messages are deleted (all of them: ``whole`` was read)."""
         self.cancelled.add(send_id)
         for message in self.messages.pop(send_id, {}).values():
+            self.counted.add(message.count_key())
             self.new_messages.discard(message.message_id)
             self.changed_messages.discard(message.message_id)
 
@@ -294,7 +303,8 @@ class SendRows:
             m.count_key() for of_send in self.messages.values() for m in of_send.values()
         )
         changes.subtract(self._counts_before)
-        moved = [(*key, n) for key, n in sorted(changes.items()) if n]
+        keys = sorted({k for k, n in changes.items() if n} | self.counted)
+        moved = [(*key, changes[key]) for key in keys]
         if moved:
             tx.executemany(
                 "INSERT INTO message_counts (status, reason, product, count) "

@@ -129,7 +129,7 @@ class SendsReadModel:
             for index, reason in event.failed:
                 for m in rows.messages_of(send.send_id, [index]):
                     if m.status == "pending":  # refused by the carrier at hand-over
-                        _set(send, m, "failed", reason)
+                        _set(rows, send, m, "failed", reason)
                         m.submitted_at = m.final_at = at
                         rows.changed(m)
         elif isinstance(event, Send.ReceiptsRecorded):
@@ -175,7 +175,7 @@ class SendsReadModel:
         for m in messages:
             m.units = send.units_per_message if m.planned_units is None else m.planned_units
             if m.idx in skipped:
-                _set(send, m, "failed", OPTED_OUT)
+                _set(rows, send, m, "failed", OPTED_OUT)
                 m.units, m.submitted_at, m.final_at = 0, at, at
             rows.changed(m)
         send.status, send.units_locked, send.due_at, send.goes_out_at = "submitting", 0, None, at
@@ -239,7 +239,7 @@ def _move(
     for m in rows.messages_of(send.send_id, indices):
         if m.status not in only_from:
             continue
-        _set(send, m, status, reason or m.reason)
+        _set(rows, send, m, status, reason or m.reason)
         if submitted:
             m.submitted_at = at
         if status != "sending":
@@ -247,11 +247,13 @@ def _move(
         rows.changed(m)
 
 
-def _set(send: SendRow, m: MessageRow, status: str, reason: str | None) -> None:
+def _set(rows: SendRows, send: SendRow, m: MessageRow, status: str, reason: str | None) -> None:
     """One message changes status: its send's counts and refunded units follow."""
+    before = m.count_key()
     _count(send, m, -1)
     m.status, m.reason = status, reason
     _count(send, m, 1)
+    rows.moved(before, m.count_key())
 
 
 def _count(send: SendRow, m: MessageRow, sign: int) -> None:
