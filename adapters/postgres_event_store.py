@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
@@ -62,6 +63,10 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
                 "END; $BODY$"
             ).format(lock_timeout=self.datastore.lock_timeout, **names)
         )
+        self.select_events_of_statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version"
+        ).format(**names)
         self.invoke_insert_function = SQL(
             "SELECT notification_id FROM {schema}.{function}(%s) AS notification_id"
         ).format(**names)
@@ -82,6 +87,17 @@ class LockedInsertRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.invoke_insert_function, (events,), prepare=True)
             return [int(row["notification_id"]) for row in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
+        """Every event of those aggregates, in one query (``commands.ports.EventsOfMany``)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_events_of_statement, (list(originator_ids),), prepare=True)
+            return [
+                StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
+                            bytes(row["state"]))
+                for row in curs.fetchall()
+            ]  # fmt: skip
 
 
 class DeadlinedPostgresFactory(PostgresFactory):

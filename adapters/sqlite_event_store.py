@@ -8,11 +8,39 @@ the application (``quota_events``, ``quota_snapshots``), like the PostgreSQL fac
 
 from __future__ import annotations
 
-from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder
-from eventsourcing.sqlite import SQLiteFactory
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
+
+CHUNK = 900  # ids per IN (...), under SQLite's limit of bound parameters
+
+
+class ManyAggregatesRecorder(SQLiteApplicationRecorder):
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
+        """Every event of those aggregates, a query per 900 (``commands.ports.EventsOfMany``)."""
+        ids = [i.hex for i in originator_ids]
+        found: list[StoredEvent] = []
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            statement = (
+                f"SELECT * FROM {self.events_table_name} WHERE originator_id IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY originator_id, originator_version"
+            )
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(statement, chunk)
+                found += [
+                    StoredEvent(self.convert_originator_id(row["originator_id"]),
+                                row["originator_version"], row["topic"], row["state"])
+                    for row in c.fetchall()
+                ]  # fmt: skip
+        return found
 
 
 class PerApplicationSQLiteFactory(SQLiteFactory):
+    application_recorder_class = ManyAggregatesRecorder
+
     def _table(self, purpose: str) -> str:
         return f"{self.env.name.lower() or 'stored'}_{purpose}"
 

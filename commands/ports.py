@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 
 class Clock(Protocol):
@@ -131,6 +133,16 @@ class Notified:
 
     position: int
     event: Any
+
+
+@runtime_checkable
+class EventsOfMany(Protocol):
+    """An event recorder that reads the events of many aggregates in one query (both of
+    ours do: ``adapters/postgres_event_store.py``, ``adapters/sqlite_event_store.py``)."""
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> Sequence[StoredEvent]:
+        """Every stored event of those aggregates, by aggregate and in version order."""
+        ...
 
 
 class Tracking(Protocol):

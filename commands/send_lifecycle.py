@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from ..domain.carrier_input import CarrierReceipt, ReceiptSettlement
-from ..domain.errors import NotFound, QuotaConflict
+from ..domain.errors import QuotaConflict
 from ..domain.handover import DEFAULT_LEASE, BatchClaim, Handover
 from ..domain.ledger import Reference
 from ..domain.quota import QuotaPool
@@ -147,10 +147,10 @@ class SendLifecycle:
         settled: dict[UUID, ReceiptSettlement] = {}
         changed: list[Send] = []
         left: list[UUID] = []
+        sends = self.quota.sends(list(receipts))
         for send_id, theirs in receipts.items():
-            try:
-                send = self.quota.send(send_id)
-            except NotFound:
+            send = sends.get(send_id)
+            if send is None:
                 left.append(send_id)
                 continue
             settlement = send.record_receipts(theirs, at)

@@ -11,13 +11,17 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from smsplat.adapters.clock import SimulatedClock
 from smsplat.adapters.postgres_event_store import LockedInsertRecorder
+from smsplat.commands.command_types import SendMassSend
+from smsplat.commands.recipient_sources import Numbers
 from smsplat.domain.errors import NotFound
 from smsplat.domain.ledger import Reference
+from smsplat.domain.quota import quota_pool_id
 from smsplat.infra.bootstrap import build
 from smsplat.infra.event_store import UnsupportedDatabaseUrl, event_store_env
 
 from tests.conftest import START, make_container, settings_for
-from tests.integration.history import build_and_close
+from tests.integration.history import build_and_close, funded_account
+from tests.integration.test_sending_flow import MASS, approved_template
 
 
 @pytest.mark.pool_only_ledger  # a charge straight to the pool
@@ -164,5 +168,30 @@ def test_a_reader_tailing_the_log_while_many_save_skips_no_event(pg_url: str) ->
         stored = [n.id for n in recorder.select_notifications(start=None, limit=10**6)]
         assert len(stored) == saving * 150
         assert seen == stored
+    finally:
+        c.close()
+
+
+def test_many_sends_read_in_one_query_equal_each_read_alone(store_url: str) -> None:
+    """``QuotaApp.sends`` reads the events of many sends at once (receipts settle 200 sends
+    together): each is the send ``QuotaApp.send`` reads, and ids of no send, or of another
+    kind of aggregate, are left out."""
+    c = make_container(store_url, SimulatedClock(START))
+    try:
+        account = funded_account(c)
+        template = approved_template(c, account, MASS)
+        ids = []
+        for n in range(3):
+            numbers = Numbers([f"1381234{n}{i:03d}" for i in range(5)])
+            accepted = c.bus.handle(SendMassSend(account, template, numbers, None, None, "a"))
+            ids.append(accepted.send.id)
+        c.due_work.run()  # handed over: more events than the first
+        pool = quota_pool_id(account)
+        found = c.quota.sends([*ids, uuid4(), pool])
+        assert sorted(found) == sorted(ids)
+        for send_id in ids:
+            alone, together = c.quota.send(send_id), found[send_id]
+            assert (together.version, together.statuses) == (alone.version, alone.statuses)
+            assert together.version > 1
     finally:
         c.close()
