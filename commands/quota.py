@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
@@ -192,7 +192,9 @@ class QuotaApp(ContextApplication):
             theirs.append(self.mapper.to_domain_event(stored))
         sends: dict[UUID, Send] = {}
         for send_id, theirs in events.items():
-            send = project_aggregate(None, theirs)
+            send = None  # each event applied in turn (the library's projector asks a
+            for event in theirs:  # runtime protocol of each, a tenth of this read's time)
+                send = event.mutate(send)
             if isinstance(send, Send):
                 sends[UUID(send_id)] = send
         return sends
