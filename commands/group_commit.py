@@ -2,10 +2,11 @@
 
 One account's quota pool is one aggregate: sixteen request threads charging it at once mostly
 retry each other's version conflicts (see ``benchmarks/``). Here one committer thread per
-process takes every acceptance waiting in its queue, decides them in order on freshly loaded
-pools (a Q10 refusal refuses only its own request), and saves all the pools and sends in one
-transaction. A conflict with another process re-decides the batch; a send already stored (a
-retried request, or a save that committed despite reporting an error) is returned as it is.
+process takes every acceptance waiting in its queue, decides them in order on the pools as it
+last saved them (a Q10 refusal refuses only its own request), and saves all the pools and sends
+in one transaction. A conflict with another writer (a refund, another process) re-decides the
+batch on pools read fresh; a send already stored (a retried request, or a save that committed
+despite reporting an error) is returned as it is.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 MAX_ATTEMPTS = 20
+MAX_SAVED_POOLS = 1000
 
 
 @dataclass
@@ -43,6 +45,10 @@ class GroupCommitter:
     def __init__(self, quota: QuotaApp) -> None:
         self.quota = quota
         self._queue: queue.Queue[_Request | None] = queue.Queue()
+        # each pool as this thread last saved it: the next batch starts from it instead of
+        # reading it again (a pool another writer changed since makes the save fail on its
+        # version, and the batch is decided again on pools read fresh)
+        self._saved: dict[UUID, QuotaPool] = {}
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
 
@@ -79,6 +85,15 @@ class GroupCommitter:
                     if not request.result.done():
                         request.result.set_exception(error)
 
+    def _pool(self, account_id: UUID, attempt: int) -> QuotaPool:
+        saved = self._saved.pop(account_id, None) if attempt == 0 else None
+        return saved or self.quota.pool_for(account_id)
+
+    def _remember(self, pools: dict[UUID, QuotaPool]) -> None:
+        if len(self._saved) + len(pools) > MAX_SAVED_POOLS:
+            self._saved.clear()
+        self._saved.update((account, pool) for account, pool in pools.items() if pool.version)
+
     def _commit(self, batch: list[_Request]) -> None:
         for attempt in range(MAX_ATTEMPTS):
             pools: dict[UUID, QuotaPool] = {}
@@ -90,7 +105,7 @@ class GroupCommitter:
             for request in batch:
                 draft = request.draft
                 try:
-                    pool = pools.get(draft.account_id) or self.quota.pool_for(draft.account_id)
+                    pool = pools.get(draft.account_id) or self._pool(draft.account_id, attempt)
                     pools[draft.account_id] = pool
                     if draft.send_id in seen:
                         twins.append((request, draft.send_id))
@@ -111,7 +126,9 @@ class GroupCommitter:
             try:
                 self.quota.save(*[p for p in pools.values() if p.pending_events], *new_sends)
             except IntegrityError:
+                self._saved.clear()
                 continue
+            self._remember(pools)
             for request, send, charged in decided:
                 request.result.set_result(
                     (

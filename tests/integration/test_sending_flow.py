@@ -87,3 +87,28 @@ def test_S10_a_business_message_is_delivered(container: Container) -> None:
     message = c.send_views.message(f"{accepted.send.id}.0")
     assert message is not None and message.status == "success"
     assert message.carrier_message_id and message.phone == "13812345678"
+
+
+def test_Q10_a_pool_changed_behind_the_group_committer_is_read_again(container: Container) -> None:
+    """Q10: the group committer starts each batch from the pool as it last saved it; when
+    another writer changed that pool since (here a purchase straight to it), the
+    save fails on the pool's version and the batch is decided again on the pool read fresh:
+    every code is charged once, and the units add up."""
+    c = container
+    account = funded_account(c, size=1000)
+    code = approved_template(
+        c, account, {"type": "business", "scenario": "register", "signature": "花店"}
+    )
+
+    def send(phone: str) -> None:
+        c.bus.handle(SendMessage(account, code, phone, {"code": "1"}, None, "a"))
+
+    send("13912340001")
+    c.quota.purchase(account, 1000, "p2", "operator")  # not through the committer
+    send("13912340002")
+    send("13912340003")
+    balance = c.quota.balance(account)
+    assert (balance.purchased_total, balance.charged_total) == (2000, 3)
+    assert balance.available == 2000 - 3
+    c.read_models.catch_up()
+    assert audit_ledger(c.quota, c.ledger).ok
