@@ -78,7 +78,9 @@ class RecipientWindow:
         if category is None:
             return []
         with self.db.reading() as tx:
-            return [p for p in phones if over_limit(category, self._counts(tx, p, category, at))]
+            counts = self._counts_of(tx, sorted(set(phones)), category, at)
+        none = {HOUR: 0, DAY: 0}
+        return [p for p in phones if over_limit(category, counts.get(p, none))]
 
     def purge(self, now: datetime) -> int:
         """Forget hand-overs older than the longest window."""
@@ -113,15 +115,6 @@ class RecipientWindow:
             )
             counts.update((str(p), {HOUR: int(h or 0), DAY: int(d or 0)}) for p, h, d in rows)
         return counts
-
-    def _counts(self, tx: Tx, phone: str, category: str, at: datetime) -> dict[timedelta, int]:
-        rows = tx.execute(
-            "SELECT SUM(CASE WHEN at > %s THEN 1 ELSE 0 END), COUNT(*) FROM recipient_handovers "
-            "WHERE phone = %s AND category = %s AND allowed AND at > %s AND at <= %s",
-            (self._time(at - HOUR), phone, category, self._time(at - DAY), self._time(at)),
-        )
-        hour, day = rows[0]
-        return {HOUR: int(hour or 0), DAY: int(day or 0)}
 
     def _time(self, value: datetime) -> object:
         if self.db.dialect == "postgres":

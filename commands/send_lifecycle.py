@@ -139,8 +139,8 @@ class SendLifecycle:
     ) -> tuple[dict[UUID, ReceiptSettlement], list[UUID]]:
         """``record_receipts`` of several sends whose receipts refund nothing (deliveries,
         the common case), in one save: every transaction that writes the quota log waits for
-        the one before it, so a receipt a transaction would hold the verification codes
-        being accepted to a few hundred a second. Returns the settlements saved and the sends
+        the one before it, and a transaction per receipt kept the verification codes being
+        accepted behind them. Returns the settlements saved and the sends
         left to settle one by one: those with a refund to make (their pool is saved with
         them) or not found, or all of them when a concurrent writer changed one first."""
         at = self.quota.clock.now()

@@ -84,9 +84,6 @@ class SendsReadModel:
         tx.execute("DROP TABLE IF EXISTS messages")
         tx.execute("DROP TABLE IF EXISTS sends")
 
-    def apply(self, tx: Tx, event: Any, position: int) -> None:
-        self.apply_batch(tx, [Notified(position, event)])
-
     def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
         """Read the rows the batch names, apply its events to them in order, write them."""
         events = [n.event for n in batch if isinstance(n.event, APPLIED)]
