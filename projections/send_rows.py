@@ -320,7 +320,9 @@ class SendRows:
                 sums = deltas.setdefault(key, [0] * len(FIGURES))
                 for i, figure in enumerate(figures):
                     sums[i] += sign * figure
-        changed = [(*key, *sums) for key, sums in sorted(deltas.items()) if any(sums)]
+        # a new send's row is there even if the batch also cancelled it, as one event a batch
+        new = {self.sends[s].day_key() for s in self.new_sends}
+        changed = [(*k, *sums) for k, sums in sorted(deltas.items()) if any(sums) or k in new]
         if changed:
             updates = ", ".join(f"{f} = message_daily.{f} + excluded.{f}" for f in FIGURES)
             tx.executemany(

@@ -32,8 +32,8 @@ def drop_table(tx: Tx) -> None:
 
 
 def add_all(tx: Tx, units: Mapping[tuple[str, str], int]) -> None:
-    """Add ``units`` by (kind, product; ``NONE`` for none)."""
-    changed = [(kind, product, n) for (kind, product), n in sorted(units.items()) if n]
+    """Add ``units`` by (kind, product; ``NONE`` for none): each key an entry had, even at 0."""
+    changed = [(kind, product, n) for (kind, product), n in sorted(units.items())]
     if changed:
         tx.executemany(
             "INSERT INTO quota_unit_totals (kind, product, units) VALUES (%s, %s, %s) "

@@ -216,8 +216,9 @@ def _every_kind_of_send(c: Container) -> None:
     moved = c.bus.handle(SendMassSend(account, notice, Numbers(numbers[:4]), None, None, "a",
                                       scheduled_at=soon))  # fmt: skip
     c.bus.handle(RescheduleSend(moved.send.id, soon + timedelta(hours=1), "a"))
-    dropped = c.bus.handle(SendMassSend(account, notice, Numbers(numbers[4:6]), None, "site",
-                                        "a", scheduled_at=soon))  # fmt: skip
+    alone = approved_template(c, account, {**MASS, "content": "只此一次，欢迎光临。"})
+    dropped = c.bus.handle(SendMassSend(account, alone, Numbers(numbers[4:6]), None, "site",
+                                        "a", scheduled_at=soon))  # its own daily row  # fmt: skip
     c.bus.handle(CancelSend(dropped.send.id, "a"))
     waiting = c.bus.handle(SendMassSend(account, marketing, Numbers(numbers[10:14]), None,
                                         "site", "a", scheduled_at=soon))  # fmt: skip
