@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ..adapters.sql import SqlDatabase, Tx
-from ..commands.ports import Notified
 from ..domain.audience import Condition, Customer, OptOut, parse_condition
-from .read_model import Statements, db_time, from_db_time, timestamp_type
+from .read_model import EachWrite, db_time, from_db_time, timestamp_type
 
 IN_LIST_CHUNK = 1000  # phones per IN (...) list
 WHOLE_SET_LIMIT = 5000  # an account with at most this many opt-outs is read whole
@@ -23,7 +23,7 @@ CUSTOMER_COLUMNS = "customer_id, account_id, condition, phone, product, name, sy
 OPT_OUT_COLUMNS = "account_id, phone, source, text, opted_out_at"
 
 
-class CustomersReadModel:
+class CustomersReadModel(EachWrite):
     name = "customers"
     application = "audience"
     table = "customers"
@@ -44,29 +44,23 @@ class CustomersReadModel:
     def drop_tables(self, tx: Tx) -> None:
         tx.execute(f"DROP TABLE IF EXISTS {self.table}")
 
-    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
-        writes = Statements(tx)
-        for item in batch:
-            event = item.event
-            if isinstance(event, Customer.Synced):
-                writes.add(
-                    f"INSERT INTO {self.table} ({CUSTOMER_COLUMNS}) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        str(event.originator_id), event.account_id, event.condition,
-                        event.phone, event.product, event.name,
-                        db_time(event.timestamp, tx.dialect),
-                    ),
-                )  # fmt: skip
-            elif isinstance(event, Customer.Renamed):
-                writes.add(
-                    f"UPDATE {self.table} SET name = %s WHERE customer_id = %s",
-                    (event.name, str(event.originator_id)),
-                )
-        writes.flush()
+    def statement(self, event: Any, dialect: str) -> tuple[str, Sequence[Any]] | None:
+        if isinstance(event, Customer.Synced):
+            return (
+                f"INSERT INTO {self.table} ({CUSTOMER_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (str(event.originator_id), event.account_id, event.condition, event.phone,
+                 event.product, event.name, db_time(event.timestamp, dialect)),
+            )  # fmt: skip
+        if isinstance(event, Customer.Renamed):
+            return (
+                f"UPDATE {self.table} SET name = %s WHERE customer_id = %s",
+                (event.name, str(event.originator_id)),
+            )
+        return None
 
 
-class OptOutsReadModel:
+class OptOutsReadModel(EachWrite):
     name = "opt_outs"
     application = "audience"
     table = "opt_outs"
@@ -86,24 +80,19 @@ class OptOutsReadModel:
     def drop_tables(self, tx: Tx) -> None:
         tx.execute(f"DROP TABLE IF EXISTS {self.table}")
 
-    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
-        writes = Statements(tx)
-        for item in batch:
-            event = item.event
-            if isinstance(event, OptOut.OptedOut):
-                writes.add(
-                    f"INSERT INTO {self.table} ({OPT_OUT_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
-                    (
-                        event.account_id, event.phone, event.source, event.text,
-                        db_time(event.timestamp, tx.dialect),
-                    ),
-                )  # fmt: skip
-            elif isinstance(event, OptOut.OptOutRemoved):
-                writes.add(
-                    f"DELETE FROM {self.table} WHERE account_id = %s AND phone = %s",
-                    (event.account_id, event.phone),
-                )
-        writes.flush()
+    def statement(self, event: Any, dialect: str) -> tuple[str, Sequence[Any]] | None:
+        if isinstance(event, OptOut.OptedOut):
+            return (
+                f"INSERT INTO {self.table} ({OPT_OUT_COLUMNS}) VALUES (%s, %s, %s, %s, %s)",
+                (event.account_id, event.phone, event.source, event.text,
+                 db_time(event.timestamp, dialect)),
+            )  # fmt: skip
+        if isinstance(event, OptOut.OptOutRemoved):
+            return (
+                f"DELETE FROM {self.table} WHERE account_id = %s AND phone = %s",
+                (event.account_id, event.phone),
+            )
+        return None
 
 
 @dataclass(frozen=True)

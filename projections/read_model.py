@@ -58,6 +58,23 @@ class Statements:
             self._rows = []
 
 
+class EachWrite:
+    """A read model whose every event makes at most one write and that never reads back:
+    ``apply_batch`` sends a batch's writes in runs of one statement (``Statements``)."""
+
+    def statement(self, event: Any, dialect: str) -> tuple[str, Sequence[Any]] | None:
+        """The write ``event`` makes (SQL and its parameters), or None."""
+        raise NotImplementedError
+
+    def apply_batch(self, tx: Tx, batch: Sequence[Notified]) -> None:
+        writes = Statements(tx)
+        for item in batch:
+            write = self.statement(item.event, tx.dialect)
+            if write is not None:
+                writes.add(*write)
+        writes.flush()
+
+
 CHUNK = 900  # values per IN (...) on SQLite, under its limit of bound parameters
 
 

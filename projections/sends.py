@@ -167,7 +167,7 @@ class SendsReadModel:
     ) -> None:
         """The lock became a charge: every message costs its units but the skipped ones,
         which fail at once (opted out since acceptance) and cost nothing."""
-        messages = rows.messages_of(send.send_id, sorted(rows.messages.get(send.send_id, {})))
+        messages = list(rows.messages.get(send.send_id, {}).values())  # all of them: read whole
         skipped = set(event.skipped)
         for m in messages:
             m.units = send.units_per_message if m.planned_units is None else m.planned_units
